@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# make deps: install every host dependency of the tux build, idempotently.
+#
+#  1. Debian packages from the machine's own suites (toolchain, QEMU, guest
+#     userland and the benchmark peers).
+#  2. The pinned kernel source and Rust library sources from Debian's
+#     trixie-backports suite, fetched through a private apt state under
+#     $TUX_CACHE (the machine's apt configuration is never changed). The
+#     mirror URI is read from the machine's own apt sources. Every download
+#     is checked against tools/pins.sha256.
+#  3. bindgen-cli, built with cargo into $TUX_CACHE.
+#
+# A second run with everything in place finishes in about a second.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+DEB_PACKAGES=(
+	build-essential flex bison bc libelf-dev libssl-dev cpio kmod xz-utils
+	rsync python3 curl git
+	clang-19 lld-19 llvm-19 libclang-19-dev
+	qemu-system-x86 busybox-static
+	nginx lighttpd wrk
+)
+
+missing_debs() {
+	local p st
+	for p in "${DEB_PACKAGES[@]}"; do
+		st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+		[ "$st" = "install ok installed" ] || printf '%s\n' "$p"
+	done
+}
+
+install_debs() {
+	local missing
+	missing=$(missing_debs)
+	if [ -z "$missing" ]; then
+		say "Debian packages: all present"
+		return
+	fi
+	say "Debian packages: installing $(echo "$missing" | tr '\n' ' ')"
+	command -v apt-get >/dev/null || die "apt-get not found: tux builds on Debian 12 or later"
+	local sudo=
+	[ "$(id -u)" = 0 ] || sudo=sudo
+	# Installing nginx/lighttpd must not start them on the host: they are
+	# only copied into the guest. policy-rc.d is honoured by invoke-rc.d.
+	local policy=/usr/sbin/policy-rc.d own_policy=
+	if [ ! -e $policy ]; then
+		printf '#!/bin/sh\nexit 101\n' | $sudo tee $policy >/dev/null
+		$sudo chmod 755 $policy
+		own_policy=1
+	fi
+	local rc=0
+	$sudo apt-get update -qq || rc=$?
+	if [ $rc = 0 ]; then
+		# shellcheck disable=SC2086
+		DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
+			--no-install-recommends $missing >/dev/null || rc=$?
+	fi
+	[ -n "$own_policy" ] && $sudo rm -f $policy
+	[ $rc = 0 ] || die "apt-get failed (exit $rc) installing: $missing"
+}
+
+# Print the first http(s) URI of the machine's apt sources that serves the
+# main Debian archive (not the security archive).
+debian_mirror() {
+	local f uri
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -e "$f" ] || continue
+		uri=$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) print $i }' "$f" |
+			grep -v -- '-security' | grep -E '/debian/?$' | head -n1)
+		[ -n "$uri" ] && { echo "${uri%/}"; return; }
+	done
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+		[ -e "$f" ] || continue
+		uri=$(awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^https?:/) { print $i; break } }' "$f" |
+			grep -v -- '-security' | grep -E '/debian/?$' | head -n1)
+		[ -n "$uri" ] && { echo "${uri%/}"; return; }
+	done
+	return 1
+}
+
+APT_OPTS=()
+setup_backports_apt() {
+	local mirror
+	mirror=$(debian_mirror) || die "no Debian mirror found in /etc/apt/sources.list{,.d}; add one (any mirror of the Debian archive) and re-run"
+	mkdir -p "$TUX_APT/lists/partial" "$TUX_APT/archives/partial"
+	cat >"$TUX_APT/sources.list" <<-EOF
+	deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $BACKPORTS_SUITE main
+	EOF
+	APT_OPTS=(
+		-o "Dir::Etc::SourceList=$TUX_APT/sources.list"
+		-o "Dir::Etc::SourceParts=/dev/null"
+		-o "Dir::State::Lists=$TUX_APT/lists"
+		-o "Dir::Cache::Archives=$TUX_APT/archives"
+		-o "Dir::State::Status=/var/lib/dpkg/status"
+		-o "APT::Architecture=amd64"
+		-o "APT::Sandbox::User=root"
+	)
+	say "apt: $BACKPORTS_SUITE from the machine's mirror ($mirror)"
+	apt-get "${APT_OPTS[@]}" update -qq || die "apt-get update of $BACKPORTS_SUITE failed"
+}
+
+# deb_file PKG VERSION: the file name apt gives a downloaded package.
+deb_file() {
+	local ver=${2//:/%3a}
+	ls "$TUX_DL/${1}_${ver}_"*.deb 2>/dev/null | head -n1
+}
+
+verify_sum() {
+	local file=$1 name want got
+	name=$(basename "$file")
+	want=$(awk -v n="$name" '$2 == n { print $1 }' "$TUX_ROOT/tools/pins.sha256")
+	got=$(sha256sum "$file" | cut -d' ' -f1)
+	if [ -z "$want" ]; then
+		die "$name has no recorded sha256 in tools/pins.sha256 (got $got). If you changed a pin on purpose, add: '$got  $name'"
+	fi
+	[ "$want" = "$got" ] || die "sha256 mismatch for $name: expected $want, got $got"
+}
+
+fetch_pinned() {
+	local pkg=$1 ver=$2 f
+	f=$(deb_file "$pkg" "$ver")
+	if [ -z "$f" ]; then
+		[ ${#APT_OPTS[@]} -gt 0 ] || setup_backports_apt
+		say "downloading $pkg=$ver"
+		mkdir -p "$TUX_DL"
+		if ! (cd "$TUX_DL" && apt-get "${APT_OPTS[@]}" download -qq "$pkg=$ver" >/dev/null); then
+			local avail
+			avail=$(apt-get "${APT_OPTS[@]}" -qq policy "$pkg" 2>/dev/null | awk '/Candidate:/ { print $2 }')
+			die "$pkg=$ver is no longer in $BACKPORTS_SUITE (it now offers: ${avail:-nothing}).
+    To move the pin: set the version in tools/pins.env, run 'make deps', and
+    record the sha256 it prints in tools/pins.sha256 after checking the change log."
+		fi
+		f=$(deb_file "$pkg" "$ver")
+		[ -n "$f" ] || die "apt-get download of $pkg=$ver produced no file"
+	fi
+	verify_sum "$f"
+	printf '%s\n' "$f"
+}
+
+install_sources() {
+	local f
+	f=$(fetch_pinned "$RUST_SRC_PKG" "$RUST_SRC_PKG_VERSION")
+	if [ ! -d "$RUST_LIB_SRC/core" ]; then
+		say "unpacking Rust library sources"
+		rm -rf "$TUX_RUST_SRC.tmp"
+		dpkg-deb -x "$f" "$TUX_RUST_SRC.tmp"
+		[ -d "$TUX_RUST_SRC.tmp/usr/src/rustc-$RUST_TOOLCHAIN/library/core" ] ||
+			die "$f does not hold library sources for rustc $RUST_TOOLCHAIN"
+		rm -rf "$TUX_RUST_SRC" && mv "$TUX_RUST_SRC.tmp" "$TUX_RUST_SRC"
+	fi
+	say "Rust library sources: $RUST_LIB_SRC"
+	f=$(fetch_pinned "$KERNEL_PKG" "$KERNEL_PKG_VERSION")
+	say "kernel source package: $f"
+}
+
+install_bindgen() {
+	if "$TUX_BINDGEN/bin/bindgen" --version 2>/dev/null | grep -q " $BINDGEN_VERSION\$"; then
+		say "bindgen $BINDGEN_VERSION: present"
+		return
+	fi
+	say "building bindgen-cli $BINDGEN_VERSION (about a minute)"
+	cargo install -q --locked bindgen-cli --version "$BINDGEN_VERSION" --root "$TUX_BINDGEN" ||
+		die "cargo install bindgen-cli $BINDGEN_VERSION failed"
+}
+
+check_rust() {
+	rustc --version >/dev/null 2>&1 ||
+		die "rustup toolchain $RUST_TOOLCHAIN is missing: 'rustup toolchain install $RUST_TOOLCHAIN --component rustfmt,clippy'"
+	local v
+	v=$(rustc --version | awk '{ print $2 }')
+	[ "$v" = "$RUST_TOOLCHAIN" ] || die "rustc is $v, expected $RUST_TOOLCHAIN"
+}
+
+mkdir -p "$TUX_CACHE"
+check_rust
+install_debs
+install_sources
+install_bindgen
+say "dependencies ready (cache: $TUX_CACHE)"
