@@ -1,0 +1,62 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# tux: a memory-safe TUX for modern Linux. `make help` lists the targets.
+#
+# Everything downloaded or built lives outside the clone, in TUX_CACHE
+# (default ~/.cache/tux), so repeated runs are incremental.
+
+SHELL := /bin/bash
+TUX_CACHE ?= $(HOME)/.cache/tux
+export TUX_CACHE
+
+# make run: a host directory to serve and the host port to forward to the
+# guest's port 80; ACCEL=tcg|kvm|auto (default tcg), SMP, MEM, APPEND.
+DOCROOT ?= tools/guest/www
+PORT ?= 8080
+FLAVOR ?= lean
+export PORT ACCEL SMP MEM APPEND
+
+.PHONY: help deps kernel defconfig run test patches tree initramfs check-host clean-build
+
+help:
+	@echo "tux make targets:"
+	@echo "  make run [DOCROOT=dir] [PORT=n]  set up everything, build and boot the TUX kernel in QEMU"
+	@echo "  make test                         run every test layer (host, patches, kernel, KUnit, QEMU e2e)"
+	@echo "  make deps                         install host dependencies (idempotent)"
+	@echo "  make kernel [FLAVOR=lean|defconfig]  build bzImage in \$$TUX_CACHE/build-FLAVOR"
+	@echo "  make defconfig                    configure x86_64_defconfig + CONFIG_TUX (FLAVOR=defconfig)"
+	@echo "  make patches                      regenerate linux-patches/ from the kernel tree"
+	@echo "  make check-host                   host tests only (cargo test, fmt, clippy)"
+
+deps:
+	@tools/deps.sh
+
+tree: deps
+	@tools/kernel-tree.sh
+
+kernel: deps
+	@tools/kernel-build.sh build $(FLAVOR)
+
+defconfig: deps
+	@tools/kernel-build.sh config defconfig
+	@echo "now: make kernel FLAVOR=defconfig (a full defconfig build takes ~20 min on 2 cores)"
+
+patches:
+	@tools/gen-patches.sh
+
+initramfs:
+	@tools/mkinitramfs.sh $(TUX_CACHE)/initramfs-run.cpio.gz $(DOCROOT)
+
+run: kernel initramfs
+	@tools/run.py $(TUX_CACHE)/bzImage-$(FLAVOR) $(TUX_CACHE)/initramfs-run.cpio.gz
+
+test:
+	@tools/test.sh
+
+check-host:
+	cargo test --workspace
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+clean-build:
+	rm -rf $(TUX_CACHE)/build-*

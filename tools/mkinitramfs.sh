@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Build the guest initramfs: busybox-static, the guest init and test runner,
+# and a document root.
+#
+# usage: mkinitramfs.sh OUTPUT.cpio.gz [DOCROOT]
+#
+# DOCROOT (a host directory) is copied to /srv/www in the guest; without it
+# the demo site in tools/guest/www is used.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+out=${1:?usage: mkinitramfs.sh OUTPUT.cpio.gz [DOCROOT]}
+docroot=${2:-$TUX_ROOT/tools/guest/www}
+[ -d "$docroot" ] || die "DOCROOT '$docroot' is not a directory"
+busybox=/bin/busybox
+[ -x "$busybox" ] && "$busybox" --list >/dev/null 2>&1 || die "busybox-static is not installed: run 'make deps'"
+
+stage=$(mktemp -d "${TMPDIR:-/tmp}/tux-initramfs.XXXXXX")
+trap 'rm -rf "$stage"' EXIT
+mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,run,etc,root,srv,tests}
+cp "$busybox" "$stage/bin/busybox"
+# One symlink per applet, but never "busybox" itself (it would replace the
+# binary with a link to itself).
+for applet in $("$busybox" --list); do
+	[ "$applet" = busybox ] && continue
+	[ -e "$stage/bin/$applet" ] || ln -s busybox "$stage/bin/$applet"
+done
+cp "$TUX_ROOT/tools/guest/init" "$stage/init"
+cp "$TUX_ROOT/tools/guest/run-guest-tests" "$stage/tests/"
+cp -r "$TUX_ROOT/tools/guest/tests/guest" "$TUX_ROOT/tools/guest/tests/final" "$stage/tests/"
+printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$stage/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' >"$stage/etc/group"
+# Keep ownership and modes of the docroot: TUX serves only world-readable
+# regular files, and tests rely on other modes surviving the copy.
+cp -a "$docroot" "$stage/srv/www"
+(cd "$stage" && find . -print0 | cpio --null -o -H newc -R +0:+0 --quiet) | gzip -1 >"$out.tmp"
+mv "$out.tmp" "$out"
+say "initramfs: $out ($(du -h "$out" | cut -f1), docroot $docroot)"

@@ -1,0 +1,28 @@
+#!/usr/bin/env python3
+"""make run: boot the TUX kernel in QEMU with the serial console on this
+terminal and the guest's HTTP port forwarded to 127.0.0.1:PORT."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tuxvm  # noqa: E402
+
+
+def main():
+    kernel, initrd = sys.argv[1], sys.argv[2]
+    port = int(os.environ.get("PORT") or 8080)
+    smp = int(os.environ.get("SMP") or 2)
+    mem = os.environ.get("MEM") or "1024M"
+    accel = tuxvm.choose_accel(kernel, initrd)
+    argv = tuxvm.qemu_argv(kernel, initrd, "run", [(port, tuxvm.GUEST_HTTP_PORT)],
+                           accel=accel, smp=smp, mem=mem,
+                           append=os.environ.get("APPEND", ""), interactive=True)
+    tuxvm.log(f"booting {kernel} under {accel.upper()} ({smp} vCPUs, {mem})")
+    tuxvm.log(f"guest port {tuxvm.GUEST_HTTP_PORT} is forwarded to http://127.0.0.1:{port}/")
+    tuxvm.log("serial console follows; 'poweroff -f' in the guest or Ctrl-A X ends QEMU")
+    os.execvp(argv[0], argv)
+
+
+if __name__ == "__main__":
+    main()

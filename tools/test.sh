@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# make test: every layer, one summary.
+#
+#   deps      make deps (a failure here fails everything after it)
+#   host      cargo test of the workspace, rustfmt and clippy
+#   patches   the series applies with git am on the pinned tree; checkpatch
+#   kernel    the lean TUX kernel builds
+#   e2e       one QEMU boot: KUnit (KTAP), in-guest tests, host tests
+#
+# Each layer reports "<layer>: N passed, N failed"; the last line sums them.
+# A layer that cannot run because an earlier one failed counts as failed,
+# never as skipped.
+set -uo pipefail
+. "$(dirname "$0")/common.sh"
+
+LOGS=$TUX_CACHE/logs/test-$(date +%Y%m%d-%H%M%S)
+mkdir -p "$LOGS"
+total_pass=0
+total_fail=0
+failed_layers=()
+
+layer() { # layer NAME PASSED FAILED
+	printf '\033[1m%s: %d passed, %d failed\033[0m\n' "$1" "$2" "$3"
+	total_pass=$((total_pass + $2))
+	total_fail=$((total_fail + $3))
+	[ "$3" = 0 ] || failed_layers+=("$1")
+}
+
+# check NAME LOGFILE CMD...: one pass/fail, log kept, tail shown on failure.
+check() {
+	local name=$1 logf=$2
+	shift 2
+	if "$@" >"$logf" 2>&1; then
+		echo "PASS $name"
+		return 0
+	fi
+	echo "FAIL $name (log: $logf)"
+	tail -n 30 "$logf" | sed 's/^/  | /'
+	return 1
+}
+
+t_start=$SECONDS
+say "make test: logs in $LOGS"
+
+# --- deps --------------------------------------------------------------
+deps_ok=1
+if check deps "$LOGS/deps.log" "$TUX_ROOT/tools/deps.sh"; then
+	layer deps 1 0
+else
+	layer deps 0 1
+	deps_ok=0
+fi
+
+# --- host --------------------------------------------------------------
+p=0 f=0
+cd "$TUX_ROOT"
+if cargo test --workspace --no-fail-fast >"$LOGS/cargo-test.log" 2>&1; then rc=0; else rc=$?; fi
+read -r cp cf < <(awk '/^test result:/ { p += $4; f += $6 } END { print p + 0, f + 0 }' "$LOGS/cargo-test.log")
+grep -E '^test .* FAILED$|^---- ' "$LOGS/cargo-test.log" | sed 's/^/  | /'
+p=$((p + cp)) f=$((f + cf))
+if [ "$rc" != 0 ] && [ "$cf" = 0 ]; then
+	echo "FAIL cargo test (exit $rc without a failed test: build error? log: $LOGS/cargo-test.log)"
+	tail -n 30 "$LOGS/cargo-test.log" | sed 's/^/  | /'
+	f=$((f + 1))
+else
+	echo "cargo test: $cp passed, $cf failed"
+fi
+if check rustfmt "$LOGS/fmt.log" cargo fmt --all --check; then p=$((p + 1)); else f=$((f + 1)); fi
+if check clippy "$LOGS/clippy.log" cargo clippy --workspace --all-targets -q -- -D warnings; then
+	p=$((p + 1))
+else
+	f=$((f + 1))
+fi
+layer host $p $f
+
+# --- patches -----------------------------------------------------------
+p=0 f=0
+if [ $deps_ok = 1 ] && check "patches/git-am" "$LOGS/tree.log" "$TUX_ROOT/tools/kernel-tree.sh"; then
+	p=$((p + 1))
+	for patch in "$TUX_ROOT"/linux-patches/*.patch; do
+		if check "patches/checkpatch/$(basename "$patch")" "$LOGS/checkpatch.log" \
+			"$TUX_KSRC/scripts/checkpatch.pl" --quiet --no-tree --strict \
+			--ignore FILE_PATH_CHANGES "$patch"; then
+			p=$((p + 1))
+		else
+			f=$((f + 1))
+		fi
+	done
+else
+	f=$((f + 1))
+fi
+tree_ok=$((f == 0))
+layer patches $p $f
+
+# --- kernel ------------------------------------------------------------
+kernel_ok=0
+if [ $tree_ok = 1 ] && check "kernel/build-lean" "$LOGS/kernel-build.log" \
+	"$TUX_ROOT/tools/kernel-build.sh" build lean; then
+	kernel_ok=1
+	layer kernel 1 0
+else
+	layer kernel 0 1
+fi
+
+# --- e2e ---------------------------------------------------------------
+if [ $kernel_ok = 1 ] &&
+	check "e2e/initramfs" "$LOGS/initramfs.log" "$TUX_ROOT/tools/mkinitramfs.sh" "$LOGS/initramfs.cpio.gz"; then
+	python3 "$TUX_ROOT/tools/test/e2e.py" --kernel "$TUX_CACHE/bzImage-lean" \
+		--initrd "$LOGS/initramfs.cpio.gz" --log "$LOGS/console.log" \
+		--json "$LOGS/e2e.json" | tee "$LOGS/e2e.log" | grep -v '^e2e: '
+	read -r ep ef < <(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["passed"], d["failed"])' \
+		"$LOGS/e2e.json" 2>/dev/null || echo "0 1")
+	layer e2e "$ep" "$ef"
+else
+	echo "FAIL e2e (not run: the kernel or initramfs did not build)"
+	layer e2e 0 1
+fi
+
+echo
+say "make test took $((SECONDS - t_start)) s; logs in $LOGS"
+[ ${#failed_layers[@]} = 0 ] || say "failing layers: ${failed_layers[*]}"
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" = 0 ]

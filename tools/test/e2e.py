@@ -1,0 +1,237 @@
+#!/usr/bin/env python3
+"""End-to-end tests of the TUX kernel: boot it in QEMU and collect results.
+
+One boot, three sources of results, all read from the serial console:
+  * kunit/<suite>/<case>  KTAP printed by the kernel's built-in KUnit suites;
+  * guest/<name>          lines "TUXTEST ok|not ok <name>" from the in-guest
+                          runner (tools/guest/run-guest-tests);
+  * host/<name>           tests run here against the guest through QEMU's
+                          forwarded ports, while the guest waits.
+
+Every phase has a deadline: a guest that hangs or panics is a failure, never a
+hung run. The whole console log is kept (--log) and the failing tests are
+printed with the console lines around them.
+
+Exit status 0 iff every test passed; the last line is "N passed, N failed".
+"""
+
+import argparse
+import json
+import os
+import queue
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import tuxvm  # noqa: E402
+
+TS = re.compile(r"^\[\s*\d+\.\d+\]\s?")
+SPLAT = re.compile(r"Kernel panic|BUG:|Oops|WARNING:|general protection fault|"
+                   r"UBSAN:|KASAN:|Call Trace:")
+
+
+class Results:
+    def __init__(self):
+        self.items = []  # (name, ok, detail)
+
+    def add(self, name, ok, detail=""):
+        self.items.append((name, ok, detail))
+
+    @property
+    def passed(self):
+        return sum(1 for _, ok, _ in self.items if ok)
+
+    @property
+    def failed(self):
+        return sum(1 for _, ok, _ in self.items if not ok)
+
+
+class Console:
+    """Reads the guest's serial console in a thread; keeps every line."""
+
+    def __init__(self, proc, logfile, echo):
+        self.proc = proc
+        self.lines = []
+        self.q = queue.Queue()
+        self.log = open(logfile, "w", encoding="utf-8", errors="replace")
+        self.echo = echo
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self):
+        for raw in iter(self.proc.stdout.readline, b""):
+            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            self.log.write(line + "\n")
+            self.log.flush()
+            if self.echo:
+                print(f"  | {line}", flush=True)
+            self.lines.append(line)
+            self.q.put(line)
+        self.q.put(None)
+
+    def wait_for(self, marker, deadline):
+        """Wait for a line containing marker; False on EOF or deadline."""
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            try:
+                line = self.q.get(timeout=left)
+            except queue.Empty:
+                return False
+            if line is None:
+                return False
+            if marker in line:
+                return True
+
+    def send(self, text):
+        try:
+            self.proc.stdin.write(text.encode())
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            pass
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def parse_ktap(lines, results):
+    """Record every KUnit test case; a suite with no cases counts as one."""
+    suite = None
+    cases = 0
+    for raw in lines:
+        line = TS.sub("", raw)
+        m = re.match(r"^    # Subtest: (\S+)", line)
+        if m:
+            suite, cases = m.group(1), 0
+            continue
+        m = re.match(r"^    (not ok|ok) \d+ (\S+)(.*)$", line)
+        if m and suite:
+            cases += 1
+            skip = "# SKIP" in m.group(3)
+            results.add(f"kunit/{suite}/{m.group(2)}", m.group(1) == "ok" or skip,
+                        "skipped" if skip else "")
+            continue
+        m = re.match(r"^(not ok|ok) \d+ (\S+)", line)
+        if m and suite == m.group(2):
+            if cases == 0:
+                results.add(f"kunit/{suite}", m.group(1) == "ok")
+            suite = None
+
+
+def parse_guest(lines, results):
+    for raw in lines:
+        line = TS.sub("", raw)
+        m = re.match(r"^TUXTEST (ok|not ok) (\S+)(?: - (.*))?$", line)
+        if m:
+            results.add(f"guest/{m.group(2)}", m.group(1) == "ok", m.group(3) or "")
+
+
+# ---- host-side tests: run while the guest waits in TUX-HOST-PHASE --------
+
+def host_forwarded_port(ctx):
+    """QEMU's hostfwd reaches a listener in the guest (runner plumbing)."""
+    url = f"http://127.0.0.1:{ctx['plumbing_port']}/boot_id"
+    body = urllib.request.urlopen(url, timeout=20).read().decode().strip()
+    want = ctx.get("boot_id")
+    if not want:
+        raise AssertionError("the guest did not print TUX-BOOT-ID")
+    if body != want:
+        raise AssertionError(f"got {body!r} through the forward, guest said {want!r}")
+
+
+HOST_TESTS = [host_forwarded_port]
+
+
+def run_host_tests(ctx, results):
+    for test in HOST_TESTS:
+        name = test.__name__.removeprefix("host_")
+        try:
+            test(ctx)
+            results.add(f"host/{name}", True)
+        except Exception as e:  # noqa: BLE001 - any failure is the test's
+            results.add(f"host/{name}", False, f"{type(e).__name__}: {e}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--kernel", required=True)
+    ap.add_argument("--initrd", required=True)
+    ap.add_argument("--log", required=True, help="where to keep the console log")
+    ap.add_argument("--json", help="write results here")
+    ap.add_argument("--boot-timeout", type=int, default=300,
+                    help="seconds until the guest must reach its host phase")
+    ap.add_argument("--smp", type=int, default=2)
+    ap.add_argument("--echo", action="store_true", help="print the console live")
+    args = ap.parse_args()
+
+    results = Results()
+    http_port, plumbing_port = free_port(), free_port()
+    accel = tuxvm.choose_accel(args.kernel, args.initrd)
+    argv = tuxvm.qemu_argv(args.kernel, args.initrd, "test",
+                           [(http_port, tuxvm.GUEST_HTTP_PORT), (plumbing_port, 8081)],
+                           accel=accel, smp=args.smp)
+    tuxvm.log(f"e2e: booting under {accel.upper()}; console log: {args.log}")
+    t0 = time.monotonic()
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    con = Console(proc, args.log, args.echo)
+    try:
+        reached = con.wait_for("TUX-HOST-PHASE", t0 + args.boot_timeout)
+        results.add("boot/reached-test-phase", reached,
+                    "" if reached else f"no TUX-HOST-PHASE within {args.boot_timeout} s "
+                    "(hang, panic or missing init)")
+        if reached:
+            tuxvm.log(f"e2e: guest ready after {time.monotonic() - t0:.1f} s; host tests")
+            ctx = {"http_port": http_port, "plumbing_port": plumbing_port}
+            for line in con.lines:
+                m = re.search(r"TUX-BOOT-ID (\S+)", line)
+                if m:
+                    ctx["boot_id"] = m.group(1)
+            run_host_tests(ctx, results)
+            con.send("done\n")
+            ended = con.wait_for("TUX-GUEST-END", time.monotonic() + 120)
+            results.add("boot/clean-shutdown", ended and proc.wait(timeout=60) == 0,
+                        "" if ended else "guest did not finish its final checks")
+    except subprocess.TimeoutExpired:
+        results.add("boot/clean-shutdown", False, "QEMU did not exit after poweroff")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        time.sleep(0.2)
+
+    lines = list(con.lines)
+    parse_ktap(lines, results)
+    parse_guest(lines, results)
+    splats = [i for i, line in enumerate(lines) if SPLAT.search(line)]
+    results.add("boot/no-kernel-splat", not splats,
+                f"first at console line {splats[0] + 1}: {lines[splats[0]]}" if splats else "")
+    if not any(n.startswith("kunit/tux_") for n, _, _ in results.items):
+        results.add("kunit/tux-suites-reported", False, "no KTAP result for any tux_* suite")
+
+    for name, ok, detail in results.items:
+        print(f"{'PASS' if ok else 'FAIL'} {name}{' - ' + detail if detail else ''}")
+    if results.failed:
+        print(f"--- last console lines ({args.log}) ---")
+        for line in lines[-40:]:
+            print(f"  | {line}")
+    print(f"e2e: {results.passed} passed, {results.failed} failed "
+          f"({time.monotonic() - t0:.1f} s)")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"passed": results.passed, "failed": results.failed,
+                       "tests": [{"name": n, "ok": ok, "detail": d}
+                                 for n, ok, d in results.items]}, f, indent=1)
+    return 1 if results.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
