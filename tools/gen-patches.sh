@@ -16,8 +16,8 @@ n=$(git rev-list --count base..tux)
 rm -f "$TUX_ROOT"/linux-patches/*.patch
 git format-patch -q --zero-commit --no-signature --no-numbered \
 	-o "$TUX_ROOT/linux-patches" base..tux
-git rev-parse tux >/dev/null
 printf '%s\n' "$(cat "$TUX_ROOT"/linux-patches/*.patch | sha256sum | cut -d' ' -f1)" >.git/tux-series
+git rev-parse HEAD >.git/tux-series-head
 say "wrote $n patches to linux-patches/"
 ./scripts/checkpatch.pl --quiet --no-tree --strict --ignore FILE_PATH_CHANGES \
 	"$TUX_ROOT"/linux-patches/*.patch || die "checkpatch found problems"

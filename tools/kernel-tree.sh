@@ -46,18 +46,30 @@ series_id() {
 }
 
 apply_series() {
-	local want have
+	local want have head
 	want=$(series_id)
 	have=$(cat "$TUX_KSRC/.git/tux-series" 2>/dev/null || true)
-	if [ "$want" = "$have" ] && [ -z "$(cd "$TUX_KSRC" && git status --porcelain --untracked-files=no)" ]; then
-		say "patch series: applied ($(ls "$TUX_ROOT"/linux-patches/*.patch | wc -l) patches)"
+	head=$(git -C "$TUX_KSRC" rev-parse HEAD)
+	if [ "$want" = "$have" ]; then
+		# Work in progress in the tree (uncommitted changes, or commits not yet
+		# turned into patches) is built as it is, never thrown away.
+		if [ -n "$(git -C "$TUX_KSRC" status --porcelain --untracked-files=no)" ] ||
+			[ "$head" != "$(cat "$TUX_KSRC/.git/tux-series-head" 2>/dev/null)" ]; then
+			say "kernel tree has changes beyond linux-patches/: building them as they are (make patches to record them)"
+		else
+			say "patch series: applied ($(ls "$TUX_ROOT"/linux-patches/*.patch | wc -l) patches)"
+		fi
 		return
+	fi
+	if [ -n "$have" ] && { [ -n "$(git -C "$TUX_KSRC" status --porcelain --untracked-files=no)" ] ||
+		[ "$head" != "$(cat "$TUX_KSRC/.git/tux-series-head" 2>/dev/null)" ]; }; then
+		die "linux-patches/ changed, but $TUX_KSRC has work of its own: commit it and 'make patches', or reset it (git -C $TUX_KSRC checkout -f tux && git -C $TUX_KSRC reset --hard base)"
 	fi
 	say "patch series: applying linux-patches/ with git am"
 	(
 		cd "$TUX_KSRC"
 		"${GIT[@]}" am --abort >/dev/null 2>&1 || true
-		"${GIT[@]}" checkout -q -B tux refs/tags/base
+		"${GIT[@]}" checkout -q -f -B tux refs/tags/base
 		rm -f .git/tux-series
 		local p
 		for p in "$TUX_ROOT"/linux-patches/*.patch; do
@@ -70,6 +82,7 @@ apply_series() {
 		done
 	)
 	printf '%s\n' "$want" >"$TUX_KSRC/.git/tux-series"
+	git -C "$TUX_KSRC" rev-parse HEAD >"$TUX_KSRC/.git/tux-series-head"
 }
 
 # Link the kernel sources of rust-tux/ (the crate root tux.rs, its modules
