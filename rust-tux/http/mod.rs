@@ -1,0 +1,29 @@
+//! Sans-IO HTTP/1.1 core of tux.
+//!
+//! Everything in this module is pure computation over caller-provided
+//! buffers: no I/O, no allocation, no `unsafe`, no floating point and no
+//! panicking operations. The kernel glue drives it in three steps:
+//!
+//! 1. [`parser::parse_request`] turns the bytes read so far into a
+//!    zero-copy [`parser::Request`] (or asks for more input, or reports the
+//!    error status to answer with).
+//! 2. [`plan::route`] decides what to look up: a normalised relative path
+//!    (plus an optional virtual-host directory), or an immediate error.
+//! 3. After stat-ing the object, [`plan::plan_static`] evaluates the
+//!    conditional and range headers and writes the response head into a
+//!    caller buffer, returning a [`plan::Plan`] saying which bytes of which
+//!    file to send and whether to keep the connection alive.
+//!
+//! The same files build on the host (crate `tux-http`) for unit, property
+//! and fuzz tests.
+
+pub mod cond;
+pub mod date;
+pub mod mime;
+pub mod parser;
+pub mod path;
+pub mod plan;
+pub mod response;
+pub mod status;
+
+mod cursor;

@@ -1,0 +1,468 @@
+//! The request planner: from a parsed request to a response plan.
+//!
+//! File lookup is I/O, so planning is split in two pure steps:
+//!
+//! 1. [`route`] checks method and target and resolves the path (and the
+//!    virtual-host directory). It yields a [`StaticTarget`] to look up, or
+//!    an error status for [`plan_error`].
+//! 2. The glue stats `docroot/[host_dir/]path`. If [`needs_index`] says
+//!    so, it stats [`index_path`]`(path)` instead (and sets
+//!    [`Object::index`]). If [`StaticTarget::wants_gzip`] is set it also
+//!    stats [`gz_path`] of the final file name. Then [`plan_static`]
+//!    evaluates conditionals and ranges and writes the head.
+
+use super::cond::{self, ETag, RangeOutcome};
+use super::mime::{self, MimeEntry};
+use super::parser::{Method, Request, TargetForm};
+use super::path::{self, HostError, HOST_MAX};
+use super::response::{write_head, ContentRange, HeadTooLarge, Location, ResponseHead};
+use super::status::Status;
+
+/// Server configuration consulted by the planner.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Config<'c> {
+    /// Send `ETag` and honour If-None-Match / entity-tag If-Range.
+    pub generate_etags: bool,
+    /// Serve `docroot/<host>/...` instead of `docroot/...`.
+    pub virtual_server: bool,
+    /// Serve precompressed `<file>.gz` to clients accepting gzip.
+    pub compression: bool,
+    /// Allow persistent connections at all.
+    pub keep_alive: bool,
+    /// Host directory used when the request has no usable host name
+    /// (absent, empty or an IP literal).
+    pub default_vhost: &'c [u8],
+    /// Extra MIME types consulted before the built-in table.
+    pub mime_types: &'c [MimeEntry<'c>],
+}
+
+impl Config<'static> {
+    /// ETags on, no virtual hosting, no compression, keep-alive on,
+    /// default vhost `default`.
+    pub const DEFAULT: Config<'static> = Config {
+        generate_etags: true,
+        virtual_server: false,
+        compression: false,
+        keep_alive: true,
+        default_vhost: b"default",
+        mime_types: &[],
+    };
+}
+
+impl Default for Config<'static> {
+    fn default() -> Self {
+        Config::DEFAULT
+    }
+}
+
+/// What to look up for a routed request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StaticTarget<'b> {
+    /// Decoded relative path below the (vhost) root; empty for the root.
+    pub path: &'b [u8],
+    /// Lower-case virtual-host directory, when virtual hosting is on.
+    pub host_dir: Option<&'b [u8]>,
+    /// The request path named a directory (ended in `/`).
+    pub dir_request: bool,
+    /// Compression is on and the client accepts gzip: look for `.gz` too.
+    pub wants_gzip: bool,
+}
+
+/// The routing decision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Route<'b> {
+    /// Look up a file.
+    Static(StaticTarget<'b>),
+    /// Answer with this status via [`plan_error`].
+    Error(Status),
+}
+
+/// Routes a parsed request. `buf` receives the decoded path and host
+/// directory; it should hold at least `PATH_MAX` (4096) bytes plus
+/// [`HOST_MAX`] + 3 when virtual hosting is on (too small → 414).
+pub fn route<'b>(req: &Request<'_>, cfg: &Config<'_>, buf: &'b mut [u8]) -> Route<'b> {
+    match req.method {
+        Method::Get | Method::Head => {}
+        Method::Other(_) => return Route::Error(Status::NotImplemented),
+        _ => return Route::Error(Status::MethodNotAllowed),
+    }
+    match req.target_form {
+        TargetForm::Origin | TargetForm::Absolute => {}
+        TargetForm::Authority | TargetForm::Asterisk => return Route::Error(Status::BadRequest),
+    }
+    let host_room = if cfg.virtual_server {
+        HOST_MAX.saturating_add(3)
+    } else {
+        0
+    };
+    let Some((path_buf, host_buf)) = buf.split_at_mut_checked(buf.len().saturating_sub(host_room))
+    else {
+        return Route::Error(Status::InternalServerError);
+    };
+    let host_len = if cfg.virtual_server {
+        let got = match req.host {
+            Some(h) => path::vhost_dir(h, host_buf).map(|d| d.len()),
+            None => Err(HostError::Empty),
+        };
+        match got {
+            Ok(n) => Some(n),
+            Err(HostError::Empty | HostError::IpLiteral) => {
+                match path::vhost_dir(cfg.default_vhost, host_buf) {
+                    Ok(d) => Some(d.len()),
+                    Err(_) => return Route::Error(Status::InternalServerError),
+                }
+            }
+            Err(HostError::Invalid | HostError::TooLong) => {
+                return Route::Error(Status::BadRequest)
+            }
+        }
+    } else {
+        None
+    };
+    let host_buf: &'b [u8] = host_buf;
+    let host_dir = host_len.and_then(|n| host_buf.get(..n));
+    match path::resolve_path(req.path, path_buf) {
+        Ok(r) => Route::Static(StaticTarget {
+            path: r.path,
+            host_dir,
+            dir_request: r.dir,
+            wants_gzip: cfg.compression && req.accept_gzip,
+        }),
+        Err(e) => Route::Error(e.status()),
+    }
+}
+
+/// Whether the glue should look up [`index_path`] next: the request named
+/// a directory and the lookup found a searchable directory.
+pub fn needs_index(target: &StaticTarget<'_>, lookup: &Lookup) -> bool {
+    target.dir_request
+        && matches!(
+            lookup,
+            Lookup::Found(ObjectMeta {
+                kind: ObjectKind::Dir,
+                world_readable: true,
+                ..
+            })
+        )
+}
+
+/// Writes `dir/index.html` (or `index.html` for the root) into `out`.
+pub fn index_path<'o>(dir: &[u8], out: &'o mut [u8]) -> Option<&'o [u8]> {
+    concat(
+        dir,
+        if dir.is_empty() {
+            b"index.html"
+        } else {
+            b"/index.html"
+        },
+        out,
+    )
+}
+
+/// Writes `file.gz` into `out`.
+pub fn gz_path<'o>(file: &[u8], out: &'o mut [u8]) -> Option<&'o [u8]> {
+    if file.is_empty() {
+        return None;
+    }
+    concat(file, b".gz", out)
+}
+
+fn concat<'o>(a: &[u8], b: &[u8], out: &'o mut [u8]) -> Option<&'o [u8]> {
+    let total = a.len().checked_add(b.len())?;
+    let dst = out.get_mut(..total)?;
+    let (da, db) = dst.split_at_mut_checked(a.len())?;
+    da.copy_from_slice(a);
+    db.copy_from_slice(b);
+    Some(dst)
+}
+
+/// Kind of filesystem object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ObjectKind {
+    /// A regular file.
+    File,
+    /// A directory.
+    Dir,
+    /// Anything else (device, FIFO, socket...).
+    Other,
+}
+
+/// What the glue learnt from stat.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ObjectMeta {
+    /// Size in bytes.
+    pub size: u64,
+    /// Modification time, seconds since the epoch (negative → 0).
+    pub mtime: u64,
+    /// Kind.
+    pub kind: ObjectKind,
+    /// Mode has `S_IROTH` (and `S_IXOTH` for directories).
+    pub world_readable: bool,
+}
+
+/// Result of looking the object up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lookup {
+    /// Found it.
+    Found(ObjectMeta),
+    /// `ENOENT` / `ENOTDIR`.
+    NotFound,
+    /// `EACCES` / `EPERM`.
+    Forbidden,
+    /// `ENAMETOOLONG`.
+    NameTooLong,
+    /// Any other error.
+    Failed,
+}
+
+/// The object as looked up by the glue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Object<'p> {
+    /// The relative name actually looked up (e.g. `dir/index.html`); its
+    /// extension selects the Content-Type.
+    pub name: &'p [u8],
+    /// Outcome of looking up `name`.
+    pub lookup: Lookup,
+    /// `name` is the [`index_path`] of the requested directory.
+    pub index: bool,
+    /// Metadata of `name.gz` if it was looked up and exists.
+    pub gzip: Option<ObjectMeta>,
+}
+
+/// The body to send after the head.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Body {
+    /// Nothing (HEAD, 304).
+    None,
+    /// A built-in page.
+    Static(&'static [u8]),
+    /// `len` bytes of the file starting at `offset`; of `name.gz` if
+    /// `gzip`.
+    File {
+        /// Send the `.gz` variant.
+        gzip: bool,
+        /// First byte.
+        offset: u64,
+        /// Number of bytes.
+        len: u64,
+    },
+}
+
+/// The response to send.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Plan {
+    /// Status sent.
+    pub status: Status,
+    /// Length of the head written at the start of the output buffer.
+    pub head_len: usize,
+    /// Body to send after the head.
+    pub body: Body,
+    /// Keep the connection open afterwards (else close after sending).
+    pub keep_alive: bool,
+    /// Request body bytes to read and discard before the next request.
+    pub discard: u64,
+}
+
+fn keep_alive(req: Option<&Request<'_>>, cfg: &Config<'_>, status: Status) -> bool {
+    cfg.keep_alive && status.allows_keep_alive() && req.is_some_and(|r| r.wants_keep_alive())
+}
+
+/// Plans an error response: built-in HTML body (omitted for HEAD, with the
+/// same Content-Length), `Allow` for 405. `req` is `None` when the request
+/// could not be parsed; such responses always close the connection.
+pub fn plan_error(
+    req: Option<&Request<'_>>,
+    cfg: &Config<'_>,
+    status: Status,
+    now: u64,
+    out: &mut [u8],
+) -> Result<Plan, HeadTooLarge> {
+    let keep = keep_alive(req, cfg, status);
+    let page = status.error_body();
+    let mut h = ResponseHead::new(status, now, keep);
+    if let Some(p) = page {
+        h.content_type = Some(b"text/html");
+        h.content_length = u64::try_from(p.len()).ok();
+    }
+    h.allow = status == Status::MethodNotAllowed;
+    let head_len = write_head(&h, out)?;
+    let body = match (page, req.is_some_and(|r| r.is_head())) {
+        (Some(p), false) => Body::Static(p),
+        _ => Body::None,
+    };
+    Ok(Plan {
+        status,
+        head_len,
+        body,
+        keep_alive: keep,
+        discard: req.map_or(0, |r| r.content_length),
+    })
+}
+
+fn usable_gzip(m: Option<ObjectMeta>) -> Option<ObjectMeta> {
+    m.filter(|m| m.kind == ObjectKind::File && m.world_readable)
+}
+
+/// Plans the response for a routed request once the object is known.
+pub fn plan_static(
+    req: &Request<'_>,
+    cfg: &Config<'_>,
+    target: &StaticTarget<'_>,
+    obj: &Object<'_>,
+    now: u64,
+    out: &mut [u8],
+) -> Result<Plan, HeadTooLarge> {
+    let meta = match obj.lookup {
+        Lookup::Found(m) => m,
+        // A directory without an index is forbidden, as in nginx without
+        // autoindex.
+        Lookup::NotFound if obj.index => {
+            return plan_error(Some(req), cfg, Status::Forbidden, now, out)
+        }
+        Lookup::NotFound => return plan_error(Some(req), cfg, Status::NotFound, now, out),
+        Lookup::Forbidden => return plan_error(Some(req), cfg, Status::Forbidden, now, out),
+        Lookup::NameTooLong => return plan_error(Some(req), cfg, Status::UriTooLong, now, out),
+        Lookup::Failed => return plan_error(Some(req), cfg, Status::InternalServerError, now, out),
+    };
+    match meta.kind {
+        ObjectKind::Dir if !target.dir_request && meta.world_readable => {
+            let keep = keep_alive(Some(req), cfg, Status::MovedPermanently);
+            let mut h = ResponseHead::new(Status::MovedPermanently, now, keep);
+            let page = Status::MovedPermanently.error_body().unwrap_or(b"");
+            h.content_type = Some(b"text/html");
+            h.content_length = u64::try_from(page.len()).ok();
+            h.location = Some(Location {
+                path: target.path,
+                query: req.query,
+            });
+            let head_len = write_head(&h, out)?;
+            return Ok(Plan {
+                status: Status::MovedPermanently,
+                head_len,
+                body: if req.is_head() {
+                    Body::None
+                } else {
+                    Body::Static(page)
+                },
+                keep_alive: keep,
+                discard: req.content_length,
+            });
+        }
+        ObjectKind::Dir | ObjectKind::Other => {
+            return plan_error(Some(req), cfg, Status::Forbidden, now, out)
+        }
+        ObjectKind::File if target.dir_request && !obj.index => {
+            return plan_error(Some(req), cfg, Status::NotFound, now, out)
+        }
+        ObjectKind::File if !meta.world_readable => {
+            return plan_error(Some(req), cfg, Status::Forbidden, now, out)
+        }
+        ObjectKind::File => {}
+    }
+
+    let gz = if target.wants_gzip {
+        usable_gzip(obj.gzip)
+    } else {
+        None
+    };
+    let sel = gz.unwrap_or(meta);
+    let etag = ETag::new(sel.mtime, sel.size);
+    let etag_bytes = if cfg.generate_etags {
+        Some(etag.as_bytes())
+    } else {
+        None
+    };
+
+    // RFC 9110 §13.2.2: If-None-Match, else If-Modified-Since, then Range.
+    let not_modified = match (req.if_none_match.is_some(), etag_bytes) {
+        (true, Some(e)) => req
+            .headers_named(b"if-none-match")
+            .any(|v| cond::if_none_match(v, e)),
+        // Without ETags only `*` can match an existing file.
+        (true, None) => req
+            .headers_named(b"if-none-match")
+            .any(|v| cond::if_none_match(v, b"")),
+        (false, _) => req
+            .if_modified_since
+            .is_some_and(|v| cond::not_modified_since(v, sel.mtime, now)),
+    };
+
+    let range = match (req.method, req.range) {
+        (Method::Get, Some(r)) if !not_modified => {
+            let validated = match req.if_range {
+                Some(v) => cond::if_range(v, etag_bytes, sel.mtime),
+                None => true,
+            };
+            if validated {
+                cond::evaluate_range(r, sel.size)
+            } else {
+                RangeOutcome::Ignore
+            }
+        }
+        _ => RangeOutcome::Ignore,
+    };
+
+    let (status, offset, len, content_range) = if not_modified {
+        (Status::NotModified, 0, 0, None)
+    } else {
+        match range {
+            RangeOutcome::Ignore => (Status::Ok, 0, sel.size, None),
+            RangeOutcome::Partial { start, end } => (
+                Status::PartialContent,
+                start,
+                end.saturating_sub(start).saturating_add(1),
+                Some(ContentRange::Bytes {
+                    start,
+                    end,
+                    len: sel.size,
+                }),
+            ),
+            RangeOutcome::Unsatisfiable => {
+                let keep = keep_alive(Some(req), cfg, Status::RangeNotSatisfiable);
+                let page = Status::RangeNotSatisfiable.error_body().unwrap_or(b"");
+                let mut h = ResponseHead::new(Status::RangeNotSatisfiable, now, keep);
+                h.content_type = Some(b"text/html");
+                h.content_length = u64::try_from(page.len()).ok();
+                h.content_range = Some(ContentRange::Unsatisfied { len: sel.size });
+                let head_len = write_head(&h, out)?;
+                return Ok(Plan {
+                    status: Status::RangeNotSatisfiable,
+                    head_len,
+                    body: Body::Static(page),
+                    keep_alive: keep,
+                    discard: req.content_length,
+                });
+            }
+        }
+    };
+
+    let keep = keep_alive(Some(req), cfg, status);
+    let mut h = ResponseHead::new(status, now, keep);
+    h.etag = etag_bytes;
+    h.last_modified = Some(sel.mtime);
+    h.vary_accept_encoding = cfg.compression;
+    if status != Status::NotModified {
+        h.content_type = Some(mime::content_type(obj.name, cfg.mime_types));
+        h.content_length = Some(len);
+        h.accept_ranges = true;
+        h.content_range = content_range;
+        h.gzip = gz.is_some();
+    }
+    let head_len = write_head(&h, out)?;
+    let body = if status == Status::NotModified || req.is_head() || len == 0 {
+        Body::None
+    } else {
+        Body::File {
+            gzip: gz.is_some(),
+            offset,
+            len,
+        }
+    };
+    Ok(Plan {
+        status,
+        head_len,
+        body,
+        keep_alive: keep,
+        discard: req.content_length,
+    })
+}

@@ -1,0 +1,557 @@
+//! End-to-end planning: parse → route → (fake stat) → plan, as the glue does.
+#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+
+use tux_http::date::format_http_date;
+use tux_http::parser::{parse_request, Limits, Parse, Request};
+use tux_http::plan::{
+    gz_path, index_path, needs_index, plan_error, plan_static, route, Body, Config, Lookup, Object,
+    ObjectKind, ObjectMeta, Plan, Route,
+};
+use tux_http::status::Status;
+
+const NOW: u64 = 1_700_000_000;
+const MTIME: u64 = 1_600_000_000;
+
+fn file(size: u64) -> ObjectMeta {
+    ObjectMeta {
+        size,
+        mtime: MTIME,
+        kind: ObjectKind::File,
+        world_readable: true,
+    }
+}
+
+/// A tiny fake filesystem keyed by "[host/]path".
+fn stat(name: &str) -> Lookup {
+    match name {
+        "index.html" | "d/index.html" | "example.com/index.html" => Lookup::Found(file(100)),
+        "a.txt" | "caf\u{e9}.txt" | "%2e%2e" => Lookup::Found(file(1000)),
+        "a.txt.gz" => Lookup::Found(ObjectMeta {
+            size: 300,
+            mtime: MTIME + 1,
+            ..file(0)
+        }),
+        "empty" => Lookup::Found(file(0)),
+        "" | "d" | "nodx" | "example.com" | "default" => Lookup::Found(ObjectMeta {
+            size: 4096,
+            kind: ObjectKind::Dir,
+            world_readable: name != "nodx",
+            ..file(0)
+        }),
+        "secret" => Lookup::Found(ObjectMeta {
+            world_readable: false,
+            ..file(5)
+        }),
+        "dev" => Lookup::Found(ObjectMeta {
+            kind: ObjectKind::Other,
+            ..file(0)
+        }),
+        "eacces" => Lookup::Forbidden,
+        _ => Lookup::NotFound,
+    }
+}
+
+struct Resp {
+    plan: Plan,
+    head: String,
+}
+
+fn serve_with(raw: &str, cfg: &Config<'_>) -> Resp {
+    let mut head = [0u8; 2048];
+    let parsed = parse_request(raw.as_bytes(), &Limits::DEFAULT);
+    let plan = match parsed {
+        Err(e) => plan_error(None, cfg, e.status(), NOW, &mut head).unwrap(),
+        Ok(Parse::Incomplete) => panic!("incomplete"),
+        Ok(Parse::Complete { request, .. }) => serve_req(&request, cfg, &mut head),
+    };
+    Resp {
+        head: String::from_utf8(head[..plan.head_len].to_vec()).unwrap(),
+        plan,
+    }
+}
+
+fn serve_req(req: &Request<'_>, cfg: &Config<'_>, head: &mut [u8]) -> Plan {
+    let mut buf = [0u8; 4096 + 256];
+    let target = match route(req, cfg, &mut buf) {
+        Route::Error(s) => return plan_error(Some(req), cfg, s, NOW, head).unwrap(),
+        Route::Static(t) => t,
+    };
+    let prefix = match target.host_dir {
+        Some(h) => format!("{}/", String::from_utf8(h.to_vec()).unwrap()),
+        None => String::new(),
+    };
+    let mut name = target.path.to_vec();
+    let full = |n: &[u8]| {
+        let p = format!("{prefix}{}", String::from_utf8(n.to_vec()).unwrap());
+        p.trim_end_matches('/').to_string()
+    };
+    let mut lookup = stat(&full(&name));
+    let index = needs_index(&target, &lookup);
+    if index {
+        let mut ib = [0u8; 4200];
+        name = index_path(&name, &mut ib).unwrap().to_vec();
+        lookup = stat(&full(&name));
+    }
+    let gzip = if target.wants_gzip {
+        let mut gb = [0u8; 4200];
+        match gz_path(&name, &mut gb).map(|g| stat(&full(g))) {
+            Some(Lookup::Found(m)) => Some(m),
+            _ => None,
+        }
+    } else {
+        None
+    };
+    plan_static(
+        req,
+        cfg,
+        &target,
+        &Object {
+            name: &name,
+            lookup,
+            index,
+            gzip,
+        },
+        NOW,
+        head,
+    )
+    .unwrap()
+}
+
+fn serve(raw: &str) -> Resp {
+    serve_with(raw, &Config::DEFAULT)
+}
+
+fn get(path: &str, extra: &str) -> Resp {
+    serve(&format!("GET {path} HTTP/1.1\r\nHost: h\r\n{extra}\r\n"))
+}
+
+fn has(r: &Resp, line: &str) -> bool {
+    r.head.contains(&format!("\r\n{line}\r\n"))
+}
+
+#[test]
+fn plain_get() {
+    let r = get("/a.txt", "");
+    assert_eq!(r.plan.status, Status::Ok);
+    assert!(r.head.starts_with("HTTP/1.1 200 OK\r\nServer: tux\r\n"));
+    assert!(has(&r, "Content-Type: text/plain"));
+    assert!(has(&r, "Content-Length: 1000"));
+    assert!(has(&r, "Accept-Ranges: bytes"));
+    assert!(has(
+        &r,
+        &format!("Date: {}", String::from_utf8_lossy(&format_http_date(NOW)))
+    ));
+    assert!(has(
+        &r,
+        &format!(
+            "Last-Modified: {}",
+            String::from_utf8_lossy(&format_http_date(MTIME))
+        )
+    ));
+    assert!(has(&r, &format!("ETag: \"{MTIME:x}-3e8\"")));
+    assert!(has(&r, "Connection: keep-alive"));
+    assert!(r.head.ends_with("\r\n\r\n"));
+    assert_eq!(
+        r.plan.body,
+        Body::File {
+            gzip: false,
+            offset: 0,
+            len: 1000
+        }
+    );
+    assert!(r.plan.keep_alive);
+    // Raw and encoded UTF-8 names.
+    assert_eq!(get("/caf%C3%A9.txt", "").plan.status, Status::Ok);
+    // Double encoding stays literal: `%252e%252e` is the file named `%2e%2e`.
+    assert_eq!(get("/%252e%252e", "").plan.status, Status::Ok);
+}
+
+#[test]
+fn head_has_no_body_but_same_length() {
+    let r = serve("HEAD /a.txt HTTP/1.1\r\nHost: h\r\n\r\n");
+    assert_eq!(r.plan.status, Status::Ok);
+    assert!(has(&r, "Content-Length: 1000"));
+    assert_eq!(r.plan.body, Body::None);
+    let r = serve("HEAD /missing HTTP/1.1\r\nHost: h\r\n\r\n");
+    assert_eq!(r.plan.status, Status::NotFound);
+    let len = Status::NotFound.error_body().unwrap().len();
+    assert!(has(&r, &format!("Content-Length: {len}")));
+    assert_eq!(r.plan.body, Body::None);
+    // HEAD ignores Range.
+    let r = serve("HEAD /a.txt HTTP/1.1\r\nHost: h\r\nRange: bytes=0-1\r\n\r\n");
+    assert_eq!(r.plan.status, Status::Ok);
+}
+
+#[test]
+fn not_found_forbidden() {
+    let r = get("/missing", "");
+    assert_eq!(r.plan.status, Status::NotFound);
+    assert!(r.head.starts_with("HTTP/1.1 404 Not Found\r\n"));
+    assert_eq!(
+        r.plan.body,
+        Body::Static(Status::NotFound.error_body().unwrap())
+    );
+    assert!(r.plan.keep_alive);
+    assert_eq!(get("/secret", "").plan.status, Status::Forbidden);
+    assert_eq!(get("/dev", "").plan.status, Status::Forbidden);
+    assert_eq!(get("/eacces", "").plan.status, Status::Forbidden);
+    assert_eq!(get("/nodx", "").plan.status, Status::Forbidden);
+    assert_eq!(get("/nodx/", "").plan.status, Status::Forbidden);
+    // A file requested as a directory.
+    assert_eq!(get("/a.txt/", "").plan.status, Status::NotFound);
+}
+
+#[test]
+fn directories() {
+    let r = get("/", "");
+    assert_eq!(r.plan.status, Status::Ok);
+    assert!(has(&r, "Content-Type: text/html"));
+    assert!(has(&r, "Content-Length: 100"));
+    let r = get("/d/", "");
+    assert_eq!(r.plan.status, Status::Ok);
+    let r = get("/d?x=1&y=%0d%0a", "");
+    assert_eq!(r.plan.status, Status::MovedPermanently);
+    assert!(has(&r, "Location: /d/?x=1&y=%0d%0a"), "{}", r.head);
+    assert!(matches!(r.plan.body, Body::Static(_)));
+    // Never a protocol-relative redirect.
+    let r = get("//d", "");
+    assert_eq!(r.plan.status, Status::MovedPermanently);
+    assert!(has(&r, "Location: /d/"), "{}", r.head);
+    let r = get("/./d/../d", "");
+    assert!(has(&r, "Location: /d/"), "{}", r.head);
+}
+
+#[test]
+fn methods() {
+    for m in ["POST", "PUT", "DELETE", "OPTIONS", "TRACE", "PATCH"] {
+        let r = serve(&format!("{m} /a.txt HTTP/1.1\r\nHost: h\r\n\r\n"));
+        assert_eq!(r.plan.status, Status::MethodNotAllowed, "{m}");
+        assert!(has(&r, "Allow: GET, HEAD"));
+        assert!(!r.plan.keep_alive);
+    }
+    let r = serve("CONNECT h:443 HTTP/1.1\r\nHost: h\r\n\r\n");
+    assert_eq!(r.plan.status, Status::MethodNotAllowed);
+    let r = serve("BREW /pot HTTP/1.1\r\nHost: h\r\n\r\n");
+    assert_eq!(r.plan.status, Status::NotImplemented);
+    assert!(!has(&r, "Allow: GET, HEAD"));
+    assert_eq!(
+        serve("GET * HTTP/1.1\r\nHost: h\r\n\r\n").plan.status,
+        Status::BadRequest
+    );
+    assert_eq!(
+        serve("GET h:80 HTTP/1.1\r\nHost: h\r\n\r\n").plan.status,
+        Status::BadRequest
+    );
+    let r = serve("POST /a.txt HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc");
+    assert_eq!(r.plan.discard, 3);
+}
+
+#[test]
+fn traversal_and_bad_paths() {
+    for p in [
+        "/../etc/passwd",
+        "/a/../../etc/passwd",
+        "/%2e%2e/etc/passwd",
+        "/%2E%2E%2Fetc%2Fpasswd",
+        "/.%2e/x",
+        "/%c0%ae%c0%ae/etc/passwd",
+        "/a%00.txt",
+        "/a\\..\\b",
+        "/a%5c..%5cb",
+        "/a%2fb",
+        "/%zz",
+        "/a%0d%0aSet-Cookie:x",
+    ] {
+        let r = get(p, "");
+        assert_eq!(r.plan.status, Status::BadRequest, "{p}");
+        assert!(!r.plan.keep_alive);
+        assert!(has(&r, "Connection: close"));
+    }
+    let long = format!("/{}", "a".repeat(300));
+    assert_eq!(get(&long, "").plan.status, Status::UriTooLong);
+}
+
+#[test]
+fn parse_errors_close() {
+    for (raw, want) in [
+        ("GET / HTTP/1.1\r\n\r\n", Status::BadRequest),
+        (
+            "GET / HTTP/2.0\r\nHost: h\r\n\r\n",
+            Status::VersionNotSupported,
+        ),
+        (
+            "GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n",
+            Status::NotImplemented,
+        ),
+        (
+            "GET / HTTP/1.1\r\nHost: h\r\n x\r\n\r\n",
+            Status::BadRequest,
+        ),
+    ] {
+        let r = serve(raw);
+        assert_eq!(r.plan.status, want);
+        assert!(!r.plan.keep_alive);
+        assert!(has(&r, "Connection: close"));
+        assert!(matches!(r.plan.body, Body::Static(_)));
+    }
+}
+
+#[test]
+fn keep_alive_rules() {
+    assert!(get("/a.txt", "").plan.keep_alive);
+    assert!(!get("/a.txt", "Connection: close\r\n").plan.keep_alive);
+    assert!(!serve("GET /a.txt HTTP/1.0\r\n\r\n").plan.keep_alive);
+    let r = serve("GET /a.txt HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    assert!(r.plan.keep_alive);
+    assert!(has(&r, "Connection: keep-alive"));
+    let off = Config {
+        keep_alive: false,
+        ..Config::DEFAULT
+    };
+    assert!(
+        !serve_with("GET /a.txt HTTP/1.1\r\nHost: h\r\n\r\n", &off)
+            .plan
+            .keep_alive
+    );
+}
+
+#[test]
+fn conditionals() {
+    let etag = format!("\"{MTIME:x}-3e8\"");
+    let lm = String::from_utf8(format_http_date(MTIME).to_vec()).unwrap();
+    let r = get("/a.txt", &format!("If-None-Match: {etag}\r\n"));
+    assert_eq!(r.plan.status, Status::NotModified);
+    assert_eq!(r.plan.body, Body::None);
+    assert!(!r.head.contains("Content-Length"));
+    assert!(has(&r, &format!("ETag: {etag}")));
+    assert!(r.plan.keep_alive);
+    assert_eq!(
+        get("/a.txt", &format!("If-None-Match: W/{etag}\r\n"))
+            .plan
+            .status,
+        Status::NotModified
+    );
+    assert_eq!(
+        get("/a.txt", "If-None-Match: *\r\n").plan.status,
+        Status::NotModified
+    );
+    assert_eq!(
+        get("/a.txt", "If-None-Match: \"nope\", \"x\"\r\n")
+            .plan
+            .status,
+        Status::Ok
+    );
+    let two = format!("If-None-Match: \"nope\"\r\nIf-None-Match: {etag}\r\n");
+    assert_eq!(get("/a.txt", &two).plan.status, Status::NotModified);
+    // If-Modified-Since.
+    assert_eq!(
+        get("/a.txt", &format!("If-Modified-Since: {lm}\r\n"))
+            .plan
+            .status,
+        Status::NotModified
+    );
+    let later = String::from_utf8(format_http_date(MTIME + 10).to_vec()).unwrap();
+    assert_eq!(
+        get("/a.txt", &format!("If-Modified-Since: {later}\r\n"))
+            .plan
+            .status,
+        Status::NotModified
+    );
+    let earlier = String::from_utf8(format_http_date(MTIME - 1).to_vec()).unwrap();
+    assert_eq!(
+        get("/a.txt", &format!("If-Modified-Since: {earlier}\r\n"))
+            .plan
+            .status,
+        Status::Ok
+    );
+    let future = String::from_utf8(format_http_date(NOW + 100).to_vec()).unwrap();
+    assert_eq!(
+        get("/a.txt", &format!("If-Modified-Since: {future}\r\n"))
+            .plan
+            .status,
+        Status::Ok
+    );
+    assert_eq!(
+        get("/a.txt", "If-Modified-Since: yesterday\r\n")
+            .plan
+            .status,
+        Status::Ok
+    );
+    // If-None-Match takes precedence over If-Modified-Since.
+    let both = format!("If-None-Match: \"other\"\r\nIf-Modified-Since: {lm}\r\n");
+    assert_eq!(get("/a.txt", &both).plan.status, Status::Ok);
+    // Without ETags.
+    let noetag = Config {
+        generate_etags: false,
+        ..Config::DEFAULT
+    };
+    let raw = format!("GET /a.txt HTTP/1.1\r\nHost: h\r\nIf-None-Match: {etag}\r\n\r\n");
+    let r = serve_with(&raw, &noetag);
+    assert_eq!(r.plan.status, Status::Ok);
+    assert!(!r.head.contains("ETag"));
+    // 304 wins over Range.
+    let r = get(
+        "/a.txt",
+        &format!("If-None-Match: {etag}\r\nRange: bytes=0-1\r\n"),
+    );
+    assert_eq!(r.plan.status, Status::NotModified);
+}
+
+#[test]
+fn ranges() {
+    let r = get("/a.txt", "Range: bytes=10-19\r\n");
+    assert_eq!(r.plan.status, Status::PartialContent);
+    assert!(has(&r, "Content-Range: bytes 10-19/1000"));
+    assert!(has(&r, "Content-Length: 10"));
+    assert_eq!(
+        r.plan.body,
+        Body::File {
+            gzip: false,
+            offset: 10,
+            len: 10
+        }
+    );
+    let r = get("/a.txt", "Range: bytes=-100\r\n");
+    assert!(has(&r, "Content-Range: bytes 900-999/1000"));
+    let r = get("/a.txt", "Range: bytes=990-\r\n");
+    assert_eq!(
+        r.plan.body,
+        Body::File {
+            gzip: false,
+            offset: 990,
+            len: 10
+        }
+    );
+    let r = get("/a.txt", "Range: bytes=1000-\r\n");
+    assert_eq!(r.plan.status, Status::RangeNotSatisfiable);
+    assert!(has(&r, "Content-Range: bytes */1000"));
+    assert!(r.plan.keep_alive);
+    let r = get("/a.txt", "Range: bytes=99999999999999999999999999-\r\n");
+    assert_eq!(r.plan.status, Status::RangeNotSatisfiable);
+    assert_eq!(
+        get("/a.txt", "Range: bytes=0-1,5-6\r\n").plan.status,
+        Status::Ok
+    );
+    assert_eq!(
+        get("/a.txt", "Range: bytes=5-1\r\n").plan.status,
+        Status::Ok
+    );
+    assert_eq!(get("/a.txt", "Range: pages=1\r\n").plan.status, Status::Ok);
+    let r = get("/empty", "Range: bytes=0-\r\n");
+    assert_eq!(r.plan.status, Status::RangeNotSatisfiable);
+    assert!(has(&r, "Content-Range: bytes */0"));
+    let r = get("/empty", "");
+    assert_eq!(r.plan.status, Status::Ok);
+    assert_eq!(r.plan.body, Body::None);
+    // If-Range.
+    let etag = format!("\"{MTIME:x}-3e8\"");
+    let r = get(
+        "/a.txt",
+        &format!("Range: bytes=0-0\r\nIf-Range: {etag}\r\n"),
+    );
+    assert_eq!(r.plan.status, Status::PartialContent);
+    let r = get("/a.txt", "Range: bytes=0-0\r\nIf-Range: \"stale\"\r\n");
+    assert_eq!(r.plan.status, Status::Ok);
+    let lm = String::from_utf8(format_http_date(MTIME).to_vec()).unwrap();
+    let r = get("/a.txt", &format!("Range: bytes=0-0\r\nIf-Range: {lm}\r\n"));
+    assert_eq!(r.plan.status, Status::PartialContent);
+}
+
+#[test]
+fn gzip_variant() {
+    let cfg = Config {
+        compression: true,
+        ..Config::DEFAULT
+    };
+    let raw = "GET /a.txt HTTP/1.1\r\nHost: h\r\nAccept-Encoding: gzip, br\r\n\r\n";
+    let r = serve_with(raw, &cfg);
+    assert_eq!(r.plan.status, Status::Ok);
+    assert!(has(&r, "Content-Encoding: gzip"));
+    assert!(has(&r, "Vary: Accept-Encoding"));
+    assert!(has(&r, "Content-Type: text/plain"));
+    assert!(has(&r, "Content-Length: 300"));
+    assert!(has(&r, &format!("ETag: \"{:x}-12c\"", MTIME + 1)));
+    assert_eq!(
+        r.plan.body,
+        Body::File {
+            gzip: true,
+            offset: 0,
+            len: 300
+        }
+    );
+    // Not accepted → identity, still Vary.
+    let raw = "GET /a.txt HTTP/1.1\r\nHost: h\r\nAccept-Encoding: gzip;q=0\r\n\r\n";
+    let r = serve_with(raw, &cfg);
+    assert!(!r.head.contains("Content-Encoding"));
+    assert!(has(&r, "Vary: Accept-Encoding"));
+    assert!(has(&r, "Content-Length: 1000"));
+    // Compression off → never.
+    let r = serve("GET /a.txt HTTP/1.1\r\nHost: h\r\nAccept-Encoding: gzip\r\n\r\n");
+    assert!(!r.head.contains("Content-Encoding"));
+    assert!(!r.head.contains("Vary"));
+    // No .gz on disk → identity.
+    let raw = "GET /index.html HTTP/1.1\r\nHost: h\r\nAccept-Encoding: gzip\r\n\r\n";
+    assert!(!serve_with(raw, &cfg).head.contains("Content-Encoding"));
+}
+
+#[test]
+fn virtual_hosts() {
+    let cfg = Config {
+        virtual_server: true,
+        ..Config::DEFAULT
+    };
+    let r = serve_with("GET / HTTP/1.1\r\nHost: EXAMPLE.com:8080\r\n\r\n", &cfg);
+    assert_eq!(r.plan.status, Status::Ok);
+    let r = serve_with(
+        "GET http://example.com/ HTTP/1.1\r\nHost: evil\r\n\r\n",
+        &cfg,
+    );
+    assert_eq!(r.plan.status, Status::Ok);
+    // No host / IP literal → default vhost (exists, but has no index.html,
+    // hence 403 like nginx without autoindex).
+    let r = serve_with("GET / HTTP/1.0\r\n\r\n", &cfg);
+    assert_eq!(r.plan.status, Status::Forbidden);
+    let r = serve_with("GET / HTTP/1.1\r\nHost: [::1]\r\n\r\n", &cfg);
+    assert_eq!(r.plan.status, Status::Forbidden);
+    // Unknown vhost → 404.
+    let r = serve_with("GET / HTTP/1.1\r\nHost: nope.example\r\n\r\n", &cfg);
+    assert_eq!(r.plan.status, Status::NotFound);
+    for h in ["..", ".hidden", "a..b", "a_b", "x:y"] {
+        let raw = format!("GET / HTTP/1.1\r\nHost: {h}\r\n\r\n");
+        assert_eq!(
+            serve_with(&raw, &cfg).plan.status,
+            Status::BadRequest,
+            "{h}"
+        );
+    }
+}
+
+#[test]
+fn head_buffer_too_small() {
+    let b = b"GET /a.txt HTTP/1.1\r\nHost: h\r\n\r\n";
+    let Ok(Parse::Complete { request, .. }) = parse_request(b, &Limits::DEFAULT) else {
+        panic!()
+    };
+    let mut tiny = [0u8; 64];
+    let obj = Object {
+        name: b"a.txt",
+        lookup: Lookup::Found(file(1)),
+        index: false,
+        gzip: None,
+    };
+    let mut rb = [0u8; 512];
+    let Route::Static(t) = route(&request, &Config::DEFAULT, &mut rb) else {
+        panic!()
+    };
+    assert!(plan_static(&request, &Config::DEFAULT, &t, &obj, NOW, &mut tiny).is_err());
+    // A 500 always fits in 256 bytes.
+    let mut small = [0u8; 256];
+    let p = plan_error(
+        Some(&request),
+        &Config::DEFAULT,
+        Status::InternalServerError,
+        NOW,
+        &mut small,
+    );
+    assert_eq!(p.unwrap().status, Status::InternalServerError);
+}

@@ -1,0 +1,292 @@
+//! Property tests: totality, prefix consistency and output invariants.
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
+
+use proptest::prelude::*;
+use tux_http::cond::{evaluate_range, RangeOutcome};
+use tux_http::date::{format_http_date, parse_http_date, MAX_DATE};
+use tux_http::parser::{parse_request, Limits, Parse};
+use tux_http::path::{resolve_path, vhost_dir};
+use tux_http::plan::{
+    plan_error, plan_static, route, Config, Lookup, Object, ObjectKind, ObjectMeta, Route,
+};
+use tux_http::response::{write_head, Location, ResponseHead};
+use tux_http::status::Status;
+
+fn cfg(n: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases: n,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+/// Bytes drawn mostly from HTTP-significant characters.
+fn http_ish() -> impl Strategy<Value = Vec<u8>> {
+    let atoms = prop_oneof![
+        Just(b"GET ".to_vec()),
+        Just(b"HEAD ".to_vec()),
+        Just(b" HTTP/1.1".to_vec()),
+        Just(b" HTTP/1.0".to_vec()),
+        Just(b"\r\n".to_vec()),
+        Just(b"\n".to_vec()),
+        Just(b"\r".to_vec()),
+        Just(b"Host: a".to_vec()),
+        Just(b"Content-Length: 5".to_vec()),
+        Just(b"Transfer-Encoding: chunked".to_vec()),
+        Just(b"Range: bytes=0-1".to_vec()),
+        Just(b": ".to_vec()),
+        Just(b"/".to_vec()),
+        Just(b"%2e".to_vec()),
+        Just(b"..".to_vec()),
+        any::<u8>().prop_map(|b| vec![b]),
+    ];
+    prop::collection::vec(atoms, 0..40).prop_map(|v| v.concat())
+}
+
+fn check_plan_total(buf: &[u8]) {
+    let mut head = [0u8; 8192];
+    match parse_request(buf, &Limits::DEFAULT) {
+        Err(e) => {
+            let p = plan_error(None, &Config::DEFAULT, e.status(), 0, &mut head).unwrap();
+            assert!(!p.keep_alive);
+        }
+        Ok(Parse::Incomplete) => {}
+        Ok(Parse::Complete { request, consumed }) => {
+            assert!(consumed <= buf.len());
+            let cfgs = [
+                Config::DEFAULT,
+                Config {
+                    virtual_server: true,
+                    compression: true,
+                    ..Config::DEFAULT
+                },
+            ];
+            for c in &cfgs {
+                let mut rb = [0u8; 4096 + 256];
+                match route(&request, c, &mut rb) {
+                    Route::Error(s) => {
+                        plan_error(Some(&request), c, s, 0, &mut head).unwrap();
+                    }
+                    Route::Static(t) => {
+                        assert!(!t.path.starts_with(b"/"));
+                        for kind in [ObjectKind::File, ObjectKind::Dir] {
+                            let m = ObjectMeta {
+                                size: 10,
+                                mtime: 5,
+                                kind,
+                                world_readable: true,
+                            };
+                            let obj = Object {
+                                name: t.path,
+                                lookup: Lookup::Found(m),
+                                index: false,
+                                gzip: Some(m),
+                            };
+                            let p = plan_static(&request, c, &t, &obj, 100, &mut head).unwrap();
+                            let h = &head[..p.head_len];
+                            assert_head_well_formed(h);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn assert_head_well_formed(h: &[u8]) {
+    assert!(h.ends_with(b"\r\n\r\n"));
+    let body = &h[..h.len() - 2];
+    for line in body.split_inclusive(|&b| b == b'\n') {
+        let line = line
+            .strip_suffix(b"\r\n")
+            .unwrap_or_else(|| panic!("bare LF in {h:?}"));
+        assert!(!line.is_empty());
+        assert!(
+            line.iter()
+                .all(|&b| b == b'\t' || (0x20..0x7f).contains(&b)),
+            "{line:?}"
+        );
+    }
+}
+
+proptest! {
+    #![proptest_config(cfg(2000))]
+
+    #[test]
+    fn parser_total_on_bytes(buf in prop::collection::vec(any::<u8>(), 0..300)) {
+        check_plan_total(&buf);
+    }
+
+    #[test]
+    fn parser_total_on_http_ish(buf in http_ish()) {
+        check_plan_total(&buf);
+    }
+}
+
+/// A valid request and its parts.
+fn valid_request() -> impl Strategy<Value = Vec<u8>> {
+    let method = prop::sample::select(vec!["GET", "HEAD", "POST", "BREW"]);
+    let path = "(/[a-zA-Z0-9._~%-]{0,12}){1,4}(\\?[a-z=&]{0,10})?";
+    let version = prop::sample::select(vec!["HTTP/1.0", "HTTP/1.1"]);
+    let name = "[A-Za-z][A-Za-z0-9!#$&'*+.^_`|~-]{0,15}";
+    let value = "[ -~\t]{0,30}";
+    let eol = prop::sample::select(vec!["\r\n", "\n"]);
+    let headers = prop::collection::vec((name, value, eol.clone()), 0..8);
+    let empties = prop::collection::vec(eol.clone(), 0..3);
+    (empties, method, path, version, headers, eol).prop_map(|(em, m, p, v, hs, end)| {
+        let mut s = em.concat();
+        s.push_str(&format!("{m} {p} {v}\r\nHost: example.com\r\n"));
+        for (n, val, e) in hs {
+            let n = if ["host", "content-length", "transfer-encoding"]
+                .contains(&n.to_ascii_lowercase().as_str())
+            {
+                format!("X-{n}")
+            } else {
+                n
+            };
+            s.push_str(&format!("{n}: {}{e}", val.trim_matches([' ', '\t'])));
+        }
+        s.push_str(end);
+        s.into_bytes()
+    })
+}
+
+proptest! {
+    #![proptest_config(cfg(300))]
+
+    #[test]
+    fn strict_prefixes_incomplete(req in valid_request(), tail in prop::collection::vec(any::<u8>(), 0..10)) {
+        for i in 0..req.len() {
+            let r = parse_request(&req[..i], &Limits::DEFAULT);
+            prop_assert!(matches!(r, Ok(Parse::Incomplete)), "prefix {i} of {:?}: {r:?}", String::from_utf8_lossy(&req));
+        }
+        let mut full = req.clone();
+        full.extend_from_slice(&tail);
+        match parse_request(&full, &Limits::DEFAULT) {
+            Ok(Parse::Complete { consumed, .. }) => prop_assert_eq!(consumed, req.len()),
+            other => prop_assert!(false, "{:?}: {other:?}", String::from_utf8_lossy(&req)),
+        }
+    }
+}
+
+fn path_bytes() -> impl Strategy<Value = Vec<u8>> {
+    let atoms = prop_oneof![
+        Just(b"/".to_vec()),
+        Just(b".".to_vec()),
+        Just(b"..".to_vec()),
+        Just(b"%2e".to_vec()),
+        Just(b"%2E".to_vec()),
+        Just(b"%2f".to_vec()),
+        Just(b"%25".to_vec()),
+        Just(b"%00".to_vec()),
+        Just(b"%c0%ae".to_vec()),
+        Just(b"%c3%a9".to_vec()),
+        Just(b"\\".to_vec()),
+        Just(b"a".to_vec()),
+        Just(b"b.txt".to_vec()),
+        any::<u8>().prop_map(|b| vec![b]),
+    ];
+    prop::collection::vec(atoms, 0..24).prop_map(|v| {
+        let mut p = b"/".to_vec();
+        p.extend(v.concat());
+        p
+    })
+}
+
+proptest! {
+    #![proptest_config(cfg(3000))]
+
+    #[test]
+    fn resolved_paths_are_safe(p in path_bytes()) {
+        let mut out = [0u8; 512];
+        if let Ok(r) = resolve_path(&p, &mut out) {
+            let s = core::str::from_utf8(r.path).unwrap();
+            prop_assert!(!s.starts_with('/'));
+            prop_assert!(!s.contains('\\'));
+            prop_assert!(!s.bytes().any(|b| b < 0x20 || b == 0x7f));
+            if !s.is_empty() {
+                for comp in s.split('/') {
+                    prop_assert!(!comp.is_empty() && comp != "." && comp != "..", "{s:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn resolve_total_on_bytes(p in prop::collection::vec(any::<u8>(), 0..200), n in 0usize..300) {
+        let mut out = vec![0u8; n];
+        let _ = resolve_path(&p, &mut out);
+        let _ = vhost_dir(&p, &mut out);
+    }
+
+    #[test]
+    fn vhost_dirs_are_safe(h in "[A-Za-z0-9.:_/\\[\\]-]{0,20}") {
+        let mut out = [0u8; 256];
+        if let Ok(d) = vhost_dir(h.as_bytes(), &mut out) {
+            let d = core::str::from_utf8(d).unwrap();
+            prop_assert!(!d.is_empty() && !d.starts_with('.') && !d.contains(".."));
+            prop_assert!(d.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-'));
+        }
+    }
+
+    #[test]
+    fn date_round_trip(t in 0u64..=MAX_DATE) {
+        let f = format_http_date(t);
+        prop_assert_eq!(parse_http_date(&f), Some(t));
+    }
+
+    #[test]
+    fn date_parse_total(s in prop::collection::vec(any::<u8>(), 0..40), t in any::<u64>()) {
+        let _ = parse_http_date(&s);
+        let f = format_http_date(t);
+        prop_assert_eq!(f.len(), 29);
+        prop_assert!(f.iter().all(u8::is_ascii));
+    }
+
+    #[test]
+    fn ranges_in_bounds(spec in "(bytes|BYTES|x)=[0-9 ,-]{0,30}", len in prop_oneof![Just(0u64), Just(1), 0u64..5000, Just(u64::MAX)]) {
+        match evaluate_range(spec.as_bytes(), len) {
+            RangeOutcome::Partial { start, end } => prop_assert!(start <= end && end < len),
+            RangeOutcome::Unsatisfiable | RangeOutcome::Ignore => {}
+        }
+    }
+
+    #[test]
+    fn location_never_injects(path in prop::collection::vec(any::<u8>(), 0..40), query in prop::option::of(prop::collection::vec(any::<u8>(), 0..40))) {
+        let mut h = ResponseHead::new(Status::MovedPermanently, 0, true);
+        h.location = Some(Location { path: &path, query: query.as_deref() });
+        let mut buf = [0u8; 1024];
+        let n = write_head(&h, &mut buf).unwrap();
+        assert_head_well_formed(&buf[..n]);
+    }
+}
+
+/// Every seed of the h2o corpus (shipped in `fuzz/corpus`) must be handled
+/// without panics, request by request as a pipelined stream.
+#[test]
+fn h2o_corpus_never_panics() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/corpus/parse_request");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        eprintln!("corpus not found at {dir}; skipped");
+        return;
+    };
+    let mut files = 0;
+    for e in entries {
+        let data = std::fs::read(e.unwrap().path()).unwrap();
+        files += 1;
+        let mut rest = &data[..];
+        for _ in 0..64 {
+            check_plan_total(rest);
+            match parse_request(rest, &Limits::DEFAULT) {
+                Ok(Parse::Complete { consumed, .. }) if consumed > 0 => rest = &rest[consumed..],
+                _ => break,
+            }
+        }
+    }
+    assert!(files > 0);
+}
