@@ -9,12 +9,77 @@
 //! Layout:
 //! - [`http`]: the sans-IO HTTP/1.1 core (parser, paths, planner), the same
 //!   source that is unit-, property- and fuzz-tested on the host.
+//! - `server`: listener, connection registry, timeouts, start and stop.
+//! - `conn`: the per-connection state machine (read, parse, look up, send).
+//! - `config`: the typed configuration snapshot taken at start.
+//! - `stats`, `clock`: counters for `/proc/net/tux/stats`; time.
 //! - [`version`]: the subsystem version reported at boot and by `tux(2)`.
 //! - `tests`: KUnit suites (`CONFIG_TUX_KUNIT_TEST`).
+//!
+//! The C side (`net/tux/control.c`) owns the sysctls under
+//! `/proc/sys/net/tux/`, the `tux.*` boot parameters and `/proc/net/tux/`;
+//! it calls [`tux_server_start`] and [`tux_server_stop`].
 
-use kernel::prelude::*;
+use kernel::{bindings, prelude::*};
 
+mod clock;
+mod config;
+mod conn;
 pub mod http;
+mod server;
+mod stats;
+
+kernel::sync::global_lock! {
+    // SAFETY: initialised in `Tux::init`, before `tux_control_init` makes the
+    // sysctls (the only other users) reachable.
+    unsafe(uninit) static SERVER: Mutex<Option<server::Server>> = None;
+}
+
+/// Whether the server is running.
+pub(crate) fn server_running() -> bool {
+    SERVER.lock().is_some()
+}
+
+/// Starts the server with the current configuration (stopping a running one first).
+///
+/// Called by `control.c` for `/proc/sys/net/tux/running`, and at boot.
+#[no_mangle]
+pub extern "C" fn tux_server_start() -> c_int {
+    let mut slot = SERVER.lock();
+    if let Some(old) = slot.take() {
+        old.stop();
+    }
+    let cfg = config::Config::snapshot();
+    let addr = config::Ipv4(cfg.listen.addr);
+    let port = cfg.listen.port;
+    match server::Server::start(cfg) {
+        Ok(s) => {
+            pr_info!(
+                "serving {} on {}:{}\n",
+                s.config().docroot_str(),
+                addr,
+                port
+            );
+            *slot = Some(s);
+            0
+        }
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// Stops the server if it is running.
+#[no_mangle]
+pub extern "C" fn tux_server_stop() {
+    if let Some(s) = SERVER.lock().take() {
+        s.stop();
+    }
+}
+
+/// Whether the server is running (for `control.c`).
+#[no_mangle]
+pub extern "C" fn tux_server_running() -> bool {
+    server_running()
+}
 
 module! {
     type: Tux,
@@ -55,6 +120,22 @@ impl kernel::Module for Tux {
             version::PATCH,
             version::packed()
         );
+        // SAFETY: called once, before anything else uses `SERVER`.
+        unsafe { SERVER.init() };
+        // SAFETY: called once, at initialisation.
+        kernel::error::to_result(unsafe { bindings::tux_control_init() })
+            .inspect_err(|e| pr_err!("cannot register sysctls/procfs: {}\n", e.to_errno()))?;
+        // SAFETY: no preconditions; boot parameters are parsed before initcalls.
+        if unsafe { bindings::tux_autostart() } {
+            let err = tux_server_start();
+            if err != 0 {
+                pr_err!("not started at boot (error {})\n", err);
+            }
+        } else {
+            pr_info!(
+                "not started: write 1 to /proc/sys/net/tux/running, or boot with tux.docroot=\n"
+            );
+        }
         Ok(Tux)
     }
 }
@@ -98,7 +179,8 @@ mod http_tests {
 
     #[test]
     fn rejects_smuggling() {
-        let buf = b"GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n";
+        let buf =
+            b"GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n";
         match parser::parse_request(buf, &parser::Limits::DEFAULT) {
             Err(e) => assert_eq!(e.status(), Status::BadRequest),
             Ok(_) => panic!("CL+TE accepted"),
@@ -108,7 +190,13 @@ mod http_tests {
     #[test]
     fn never_resolves_above_the_root() {
         let mut out = [0u8; 256];
-        for bad in [&b"/../etc/passwd"[..], b"/%2e%2e/x", b"/a/%2f/b", b"/%c0%ae%c0%ae/x", b"/a\\b"] {
+        for bad in [
+            &b"/../etc/passwd"[..],
+            b"/%2e%2e/x",
+            b"/a/%2f/b",
+            b"/%c0%ae%c0%ae/x",
+            b"/a\\b",
+        ] {
             assert!(path::resolve_path(bad, &mut out).is_err());
         }
         let ok = path::resolve_path(b"/a/./b/../c", &mut out).map(|r| r.path.len());
@@ -144,6 +232,13 @@ mod http_tests {
         let p = plan::plan_static(&request, &cfg, &target, &obj, 2_000_000, &mut head);
         let Ok(p) = p else { panic!("head too large") };
         assert_eq!(p.status, Status::PartialContent);
-        assert_eq!(p.body, plan::Body::File { gzip: false, offset: 10, len: 10 });
+        assert_eq!(
+            p.body,
+            plan::Body::File {
+                gzip: false,
+                offset: 10,
+                len: 10
+            }
+        );
     }
 }

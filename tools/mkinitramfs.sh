@@ -25,6 +25,17 @@ for applet in $("$busybox" --list); do
 	[ "$applet" = busybox ] && continue
 	[ -e "$stage/bin/$applet" ] || ln -s busybox "$stage/bin/$applet"
 done
+# Host programs the guest tests use, with the shared libraries they need.
+GUEST_PROGRAMS=${GUEST_PROGRAMS:-/usr/bin/wrk}
+for prog in $GUEST_PROGRAMS; do
+	[ -x "$prog" ] || die "$prog is missing: run 'make deps'"
+	mkdir -p "$stage$(dirname "$prog")"
+	cp -L "$prog" "$stage$prog"
+	for lib in $(ldd "$prog" | awk '/=> \// { print $3 } /^\t\// { print $1 }'); do
+		mkdir -p "$stage$(dirname "$lib")"
+		cp -L "$lib" "$stage$lib"
+	done
+done
 cp "$TUX_ROOT/tools/guest/init" "$stage/init"
 cp "$TUX_ROOT/tools/guest/run-guest-tests" "$stage/tests/"
 cp -r "$TUX_ROOT/tools/guest/tests/guest" "$TUX_ROOT/tools/guest/tests/final" "$stage/tests/"

@@ -15,6 +15,8 @@ set -uo pipefail
 
 LOGS=$TUX_CACHE/logs/test-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$LOGS"
+# Keep the last ten runs' logs.
+ls -1d "$TUX_CACHE"/logs/test-* 2>/dev/null | head -n -10 | xargs -r rm -rf
 total_pass=0
 total_fail=0
 failed_layers=()
@@ -103,11 +105,18 @@ else
 fi
 
 # --- e2e ---------------------------------------------------------------
+FIXTURE=$TUX_CACHE/fixture
+build_fixture() {
+	rm -rf "$FIXTURE" && mkdir -p "$FIXTURE" &&
+		python3 "$TUX_ROOT/tools/test/fixture.py" "$FIXTURE/www" --manifest "$FIXTURE/manifest.json"
+}
 if [ $kernel_ok = 1 ] &&
-	check "e2e/initramfs" "$LOGS/initramfs.log" "$TUX_ROOT/tools/mkinitramfs.sh" "$LOGS/initramfs.cpio.gz"; then
+	check "e2e/fixture" "$LOGS/fixture.log" build_fixture &&
+	check "e2e/initramfs" "$LOGS/initramfs.log" "$TUX_ROOT/tools/mkinitramfs.sh" \
+		"$FIXTURE/initramfs.cpio.gz" "$FIXTURE/www"; then
 	python3 "$TUX_ROOT/tools/test/e2e.py" --kernel "$TUX_CACHE/bzImage-lean" \
-		--initrd "$LOGS/initramfs.cpio.gz" --log "$LOGS/console.log" \
-		--json "$LOGS/e2e.json" | tee "$LOGS/e2e.log" | grep -v '^e2e: '
+		--initrd "$FIXTURE/initramfs.cpio.gz" --manifest "$FIXTURE/manifest.json" \
+		--log "$LOGS/console.log" --json "$LOGS/e2e.json" | tee "$LOGS/e2e.log" | grep -v '^e2e: '
 	read -r ep ef < <(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["passed"], d["failed"])' \
 		"$LOGS/e2e.json" 2>/dev/null || echo "0 1")
 	layer e2e "$ep" "$ef"

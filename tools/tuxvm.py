@@ -29,7 +29,9 @@ def qemu_argv(kernel, initrd, mode, forwards, accel="tcg", smp=2, mem="1024M",
     else:
         accel_args = ["-accel", "tcg,thread=multi", "-cpu", "max"]
     fwd = "".join(f",hostfwd=tcp:127.0.0.1:{h}-:{g}" for h, g in forwards)
-    cmdline = f"console=ttyS0 panic=-1 oops=panic tux.mode={mode} {append}".strip()
+    # tux.docroot= on the command line starts the in-kernel server at boot.
+    cmdline = (f"console=ttyS0 panic=-1 oops=panic tux.mode={mode} "
+               f"tux.docroot=/srv/www tux.port={GUEST_HTTP_PORT} {append}").strip()
     return ["qemu-system-x86_64", *accel_args, "-smp", str(smp), "-m", mem,
             "-nodefaults", "-no-reboot", "-display", "none",
             "-serial", "mon:stdio" if interactive else "stdio",

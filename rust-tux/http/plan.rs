@@ -299,8 +299,10 @@ pub fn plan_error(
     })
 }
 
-fn usable_gzip(m: Option<ObjectMeta>) -> Option<ObjectMeta> {
-    m.filter(|m| m.kind == ObjectKind::File && m.world_readable)
+/// The `.gz` variant is used only if it is a readable regular file and not
+/// older than the file it stands for (a stale `.gz` would serve old content).
+fn usable_gzip(gz: Option<ObjectMeta>, original: &ObjectMeta) -> Option<ObjectMeta> {
+    gz.filter(|g| g.kind == ObjectKind::File && g.world_readable && g.mtime >= original.mtime)
 }
 
 /// Plans the response for a routed request once the object is known.
@@ -361,7 +363,7 @@ pub fn plan_static(
     }
 
     let gz = if target.wants_gzip {
-        usable_gzip(obj.gzip)
+        usable_gzip(obj.gzip, &meta)
     } else {
         None
     };

@@ -31,6 +31,12 @@ fn stat(name: &str) -> Lookup {
             mtime: MTIME + 1,
             ..file(0)
         }),
+        "stale.txt" => Lookup::Found(file(1000)),
+        "stale.txt.gz" => Lookup::Found(ObjectMeta {
+            size: 300,
+            mtime: MTIME - 1,
+            ..file(0)
+        }),
         "empty" => Lookup::Found(file(0)),
         "" | "d" | "nodx" | "example.com" | "default" => Lookup::Found(ObjectMeta {
             size: 4096,
@@ -492,6 +498,11 @@ fn gzip_variant() {
     // No .gz on disk → identity.
     let raw = "GET /index.html HTTP/1.1\r\nHost: h\r\nAccept-Encoding: gzip\r\n\r\n";
     assert!(!serve_with(raw, &cfg).head.contains("Content-Encoding"));
+    // A .gz older than its file is stale → identity.
+    let raw = "GET /stale.txt HTTP/1.1\r\nHost: h\r\nAccept-Encoding: gzip\r\n\r\n";
+    let r = serve_with(raw, &cfg);
+    assert!(!r.head.contains("Content-Encoding"));
+    assert!(has(&r, "Content-Length: 1000"));
 }
 
 #[test]

@@ -95,8 +95,9 @@ def _text_files(seed):
                                "http", "static", "file", "server"]) for _ in range(400))
     page = _html("gzip page", "<p>" + lorem + "</p>\n" * 8)
     stale = _html("stale page", "<p>stale " + lorem[:2000] + "</p>")
+    root_index = _html("tux test root", f"<h1>root index</h1><p>seed {seed}</p>")
     return {
-        "index.html": _html("tux test root", f"<h1>root index</h1><p>seed {seed}</p>"),
+        "index.html": root_index,
         "dir/index.html": _html("dir index", f"<h1>dir index</h1><p>seed {seed}</p>"),
         "noindex/file.txt": b"a file in a directory without index\n",
         "plain.txt": f"plain text, seed {seed}\n".encode(),
@@ -116,6 +117,11 @@ def _text_files(seed):
         "gz/stale.html.gz": _gzip(stale.replace(b"stale ", b"STALE-GZ ")),
         "vhosts/a.example/index.html": _html("vhost a", "<h1>virtual host a.example</h1>"),
         "vhosts/b.example/index.html": _html("vhost b", "<h1>virtual host b.example</h1>"),
+        # TUX's default virtual host (requests without a usable Host, such as
+        # the suite's liveness checks by IP): the same page as the root.
+        "vhosts/default/index.html": root_index,
+        # The suite's liveness checks send "Host: localhost".
+        "vhosts/localhost/index.html": root_index,
     }
 
 

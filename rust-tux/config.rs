@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Typed server configuration.
+//!
+//! The values are validated where they enter the kernel (sysctl writes and
+//! boot parameters, in `net/tux/control.c`); [`Config::snapshot`] copies a
+//! consistent set of them when the server starts, so a running server never
+//! sees a half-written configuration.
+
+use crate::http::{parser::Limits, plan};
+use kernel::{bindings, net::tcp::SocketAddrV4, prelude::*, str::CStr};
+
+/// An IPv4 address in host byte order, displayed dotted-quad.
+pub(crate) struct Ipv4(pub(crate) u32);
+
+impl kernel::fmt::Display for Ipv4 {
+    fn fmt(&self, f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Result {
+        let [a, b, c, d] = self.0.to_be_bytes();
+        write!(f, "{a}.{b}.{c}.{d}")
+    }
+}
+
+/// The configuration of one server run.
+pub(crate) struct Config {
+    docroot: [u8; bindings::TUX_DOCROOT_MAX as usize],
+    pub(crate) listen: SocketAddrV4,
+    pub(crate) backlog: u32,
+    pub(crate) max_connect: usize,
+    /// Idle time allowed between requests on a keep-alive connection, ms.
+    pub(crate) keepalive_ms: i64,
+    /// Time allowed to send a complete request head (and to make progress
+    /// receiving a response), ms.
+    pub(crate) header_ms: i64,
+    pub(crate) limits: Limits,
+    pub(crate) plan: plan::Config<'static>,
+    pub(crate) mode_allowed: u16,
+    pub(crate) mode_forbidden: u16,
+}
+
+impl Config {
+    /// Copies the current configuration.
+    pub(crate) fn snapshot() -> Self {
+        // SAFETY: `tux_config` is a plain C struct for which all zeroes is a valid value.
+        let mut raw: bindings::tux_config = unsafe { core::mem::zeroed() };
+        // SAFETY: `raw` is a valid, writable `tux_config`.
+        unsafe { bindings::tux_config_get(&mut raw) };
+        let mut docroot = [0u8; bindings::TUX_DOCROOT_MAX as usize];
+        for (d, s) in docroot.iter_mut().zip(raw.docroot.iter()) {
+            *d = *s as u8;
+        }
+        // Always NUL-terminated, whatever C handed us.
+        if let Some(last) = docroot.last_mut() {
+            *last = 0;
+        }
+        let limits = Limits {
+            max_head_bytes: raw.max_header_len as usize,
+            max_request_line: core::cmp::min(
+                Limits::DEFAULT.max_request_line,
+                raw.max_header_len as usize,
+            ),
+            ..Limits::DEFAULT
+        };
+        Self {
+            docroot,
+            listen: SocketAddrV4 {
+                addr: raw.listen_addr,
+                port: raw.port as u16,
+            },
+            backlog: raw.backlog,
+            max_connect: raw.max_connect as usize,
+            keepalive_ms: i64::from(raw.keepalive_timeout).saturating_mul(1000),
+            header_ms: i64::from(raw.header_timeout).saturating_mul(1000),
+            limits,
+            plan: plan::Config {
+                generate_etags: raw.generate_etags != 0,
+                virtual_server: raw.virtual_server != 0,
+                compression: raw.compression != 0,
+                keep_alive: raw.keepalive_timeout != 0,
+                ..plan::Config::DEFAULT
+            },
+            mode_allowed: (raw.mode_allowed & 0o7777) as u16,
+            mode_forbidden: (raw.mode_forbidden & 0o7777) as u16,
+        }
+    }
+
+    /// The document root as a C string.
+    pub(crate) fn docroot_cstr(&self) -> Result<&CStr> {
+        let len = self.docroot.iter().position(|&b| b == 0).ok_or(EINVAL)?;
+        let with_nul = self.docroot.get(..=len).ok_or(EINVAL)?;
+        CStr::from_bytes_with_nul(with_nul).map_err(|_| EINVAL)
+    }
+
+    /// The document root for messages.
+    pub(crate) fn docroot_str(&self) -> &str {
+        let len = self.docroot.iter().position(|&b| b == 0).unwrap_or(0);
+        self.docroot
+            .get(..len)
+            .and_then(|b| core::str::from_utf8(b).ok())
+            .unwrap_or("?")
+    }
+
+    /// Whether a file with these permission bits may be served.
+    pub(crate) fn mode_ok(&self, permissions: u16) -> bool {
+        permissions & self.mode_allowed == self.mode_allowed
+            && permissions & self.mode_forbidden == 0
+    }
+}

@@ -1,0 +1,546 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! One client connection: bytes in → HTTP core → plan → bytes out.
+//!
+//! A connection is a work item. Its socket callbacks queue it; each run
+//! makes as much progress as the socket allows without blocking (reading,
+//! parsing, looking up, sending) and returns. Responses are sent in request
+//! order, so pipelined requests are answered one after the other from the
+//! same input buffer.
+//!
+//! Memory per connection is fixed when it is accepted: the input buffer
+//! (`max_header_len`), a response-head buffer and scratch space for path
+//! names. Nothing a client sends makes it grow.
+
+use crate::{
+    clock,
+    config::Config,
+    http::{
+        parser::{self, Parse, Request},
+        plan::{self, Body, Lookup, ObjectKind, ObjectMeta, Route},
+        status::Status,
+    },
+    server::Shared,
+    stats::STATS,
+};
+use kernel::{
+    fs::{
+        path::{FileKind, Path},
+        File,
+    },
+    net::tcp::{SocketEvents, TcpStream},
+    new_mutex,
+    prelude::*,
+    str::CStr,
+    sync::{
+        aref::ARef,
+        atomic::{Atomic, Relaxed},
+        Arc, ArcBorrow, Mutex,
+    },
+    workqueue::{self, impl_has_work, new_work, Work, WorkItem},
+};
+
+/// Room for a response head. A head that does not fit (a 301 to a very long
+/// path) is answered with a 500, which always fits.
+const HEAD_BUF: usize = 1024;
+/// Room for a decoded path plus a virtual-host directory.
+const PATH_BUF: usize = 4096 + 256;
+/// Bytes sent in one run before the work item yields to other connections.
+const SEND_BUDGET: usize = 1 << 20;
+
+/// A client connection.
+#[pin_data]
+pub(crate) struct Connection {
+    #[pin]
+    work: Work<Connection>,
+    #[pin]
+    inner: Mutex<Inner>,
+    server: Arc<Shared>,
+    /// Set by the sweeper or by stop: close at the next run.
+    expired: Atomic<bool>,
+    /// Monotonic ms after which the sweeper expires the connection.
+    deadline: Atomic<i64>,
+}
+
+impl_has_work! {
+    impl HasWork<Self> for Connection { self.work }
+}
+
+/// What a run ends with.
+enum Step {
+    /// Wait for a socket callback.
+    Wait,
+    /// Give other work a turn, then continue.
+    Yield,
+    /// Close the connection.
+    Close,
+}
+
+/// The response being sent.
+struct Response {
+    head_sent: usize,
+    head_len: usize,
+    static_body: &'static [u8],
+    static_sent: usize,
+    file: Option<ARef<File>>,
+    file_pos: i64,
+    file_end: i64,
+    keep_alive: bool,
+}
+
+struct Inner {
+    stream: Option<TcpStream<Connection>>,
+    /// Received bytes not yet consumed, `input[..used]`.
+    input: KVec<u8>,
+    used: usize,
+    /// Request body bytes still to be thrown away.
+    discard: u64,
+    head: KVec<u8>,
+    /// Path names: routed path, index name, `.gz` name, C string.
+    scratch: KVec<u8>,
+    response: Option<Response>,
+    /// A response has been completed on this connection.
+    served: bool,
+}
+
+impl Connection {
+    /// Creates the connection and routes its socket's callbacks to it.
+    pub(crate) fn new(server: Arc<Shared>, stream: TcpStream<Connection>) -> Result<Arc<Self>> {
+        let input = KVec::from_elem(0u8, server.config.limits.max_head_bytes, GFP_KERNEL)?;
+        let head = KVec::from_elem(0u8, HEAD_BUF, GFP_KERNEL)?;
+        let scratch = KVec::from_elem(0u8, PATH_BUF * 4, GFP_KERNEL)?;
+        let deadline = clock::monotonic_ms().saturating_add(server.config.header_ms);
+        let conn = Arc::pin_init(
+            pin_init!(Connection {
+                work <- new_work!("tux::conn"),
+                inner <- new_mutex!(Inner {
+                    stream: None,
+                    input,
+                    used: 0,
+                    discard: 0,
+                    head,
+                    scratch,
+                    response: None,
+                    served: false,
+                }),
+                server,
+                expired: Atomic::new(false),
+                deadline: Atomic::new(deadline),
+            }),
+            GFP_KERNEL,
+        )?;
+        let mut stream = stream;
+        stream.set_nodelay();
+        stream.set_events(conn.clone());
+        conn.inner.lock().stream = Some(stream);
+        Ok(conn)
+    }
+
+    /// Queues the connection's work.
+    pub(crate) fn kick(self: &Arc<Self>) {
+        let _ = workqueue::system().enqueue(self.clone());
+    }
+
+    /// Makes the connection close at its next run, and queues that run.
+    pub(crate) fn expire(self: &Arc<Self>) {
+        self.expired.store(true, Relaxed);
+        self.kick();
+    }
+
+    /// Whether the connection is past its deadline at monotonic time `now`.
+    pub(crate) fn timed_out(&self, now: i64) -> bool {
+        now > self.deadline.load(Relaxed)
+    }
+
+    fn set_deadline(&self, ms_from_now: i64) {
+        self.deadline
+            .store(clock::monotonic_ms().saturating_add(ms_from_now), Relaxed);
+    }
+}
+
+impl SocketEvents for Connection {
+    fn data_ready(this: ArcBorrow<'_, Self>) {
+        let _ = workqueue::system().enqueue(Arc::<Connection>::from(this));
+    }
+    fn write_space(this: ArcBorrow<'_, Self>) {
+        let _ = workqueue::system().enqueue(Arc::<Connection>::from(this));
+    }
+    fn state_change(this: ArcBorrow<'_, Self>) {
+        let _ = workqueue::system().enqueue(Arc::<Connection>::from(this));
+    }
+}
+
+impl WorkItem for Connection {
+    type Pointer = Arc<Connection>;
+
+    fn run(this: Arc<Connection>) {
+        let mut inner = this.inner.lock();
+        if inner.stream.is_none() {
+            return;
+        }
+        let step = if this.expired.load(Relaxed) {
+            Step::Close
+        } else {
+            inner.drive(&this)
+        };
+        match step {
+            Step::Wait => {}
+            Step::Yield => this.kick(),
+            Step::Close => {
+                inner.response = None;
+                // Dropping the stream restores its callbacks, dropping their reference to
+                // us, and closes the socket after the data already queued.
+                drop(inner.stream.take());
+                drop(inner);
+                this.server.remove(&this);
+            }
+        }
+    }
+}
+
+/// Outcome of trying to answer the request at the start of the input.
+enum Parsed {
+    /// A response is ready to send.
+    Responding,
+    /// More input is needed.
+    NeedMore,
+}
+
+impl Inner {
+    fn drive(&mut self, conn: &Connection) -> Step {
+        let cfg = &conn.server.config;
+        let mut budget = SEND_BUDGET;
+        loop {
+            if self.response.is_some() {
+                match self.send(&mut budget, conn) {
+                    Ok(true) => {}
+                    Ok(false) => return Step::Wait,
+                    Err(step) => return step,
+                }
+                let keep_alive = self.response.take().is_some_and(|r| r.keep_alive);
+                self.served = true;
+                if !keep_alive {
+                    return Step::Close;
+                }
+                conn.set_deadline(if self.used > 0 {
+                    cfg.header_ms
+                } else {
+                    cfg.keepalive_ms
+                });
+                continue;
+            }
+            if self.discard > 0 {
+                let n = usize::try_from(self.discard)
+                    .unwrap_or(usize::MAX)
+                    .min(self.used);
+                self.consume(n);
+                self.discard = self.discard.saturating_sub(n as u64);
+            }
+            if self.used > 0 && self.discard == 0 {
+                match self.process(&conn.server) {
+                    Parsed::Responding => continue,
+                    Parsed::NeedMore => {}
+                }
+            }
+            let Some(stream) = self.stream.as_ref() else {
+                return Step::Close;
+            };
+            let Some(free) = self.input.get_mut(self.used..) else {
+                return Step::Close;
+            };
+            match stream.recv(free) {
+                Ok(0) => return Step::Close,
+                Ok(n) => {
+                    if self.used == 0 && self.discard == 0 {
+                        // The first bytes of a request: it has header_timeout to complete.
+                        conn.set_deadline(cfg.header_ms);
+                    }
+                    self.used = self.used.saturating_add(n);
+                    STATS.bytes_received.add(n as u64, Relaxed);
+                }
+                Err(e) if e == EAGAIN => return Step::Wait,
+                Err(_) => return Step::Close,
+            }
+        }
+    }
+
+    /// Drops the first `n` bytes of input.
+    fn consume(&mut self, n: usize) {
+        let n = n.min(self.used);
+        self.input.copy_within(n..self.used, 0);
+        self.used = self.used.saturating_sub(n);
+    }
+
+    /// Parses the request at the start of the input and prepares its response.
+    fn process(&mut self, server: &Shared) -> Parsed {
+        let cfg = &server.config;
+        let now = clock::real_seconds();
+        let input = self.input.get(..self.used).unwrap_or(&[]);
+        let full = self.used >= self.input.len();
+        let result = match parser::parse_request(input, &cfg.limits) {
+            Ok(Parse::Complete { request, consumed }) => {
+                let plan = respond(
+                    &request,
+                    cfg,
+                    &server.docroot,
+                    &mut self.scratch,
+                    &mut self.head,
+                    now,
+                );
+                Some((plan, consumed))
+            }
+            Ok(Parse::Incomplete) if !full => None,
+            // A head that does not fit in the input buffer is too large.
+            Ok(Parse::Incomplete) => Some((
+                error_plan(None, cfg, Status::HeaderFieldsTooLarge, now, &mut self.head),
+                self.used,
+            )),
+            Err(e) => Some((
+                error_plan(None, cfg, e.status(), now, &mut self.head),
+                self.used,
+            )),
+        };
+        let Some(((plan, file), consumed)) = result else {
+            return Parsed::NeedMore;
+        };
+        STATS.requests.add(1, Relaxed);
+        STATS.response(plan.status.code());
+        self.consume(consumed);
+        self.discard = plan.discard;
+        let (static_body, file_range) = match plan.body {
+            Body::None => (&[][..], None),
+            Body::Static(b) => (b, None),
+            Body::File { offset, len, .. } => (&[][..], Some((offset, len))),
+        };
+        let (file_pos, file_end) = match file_range {
+            Some((offset, len)) => {
+                let start = i64::try_from(offset).unwrap_or(i64::MAX);
+                (
+                    start,
+                    start.saturating_add(i64::try_from(len).unwrap_or(i64::MAX)),
+                )
+            }
+            None => (0, 0),
+        };
+        self.response = Some(Response {
+            head_sent: 0,
+            head_len: plan.head_len,
+            static_body,
+            static_sent: 0,
+            file: if file_range.is_some() { file } else { None },
+            file_pos,
+            file_end,
+            keep_alive: plan.keep_alive,
+        });
+        Parsed::Responding
+    }
+
+    /// Sends as much of the response as the socket takes. `Ok(true)` when it is all sent,
+    /// `Ok(false)` when the socket is full.
+    fn send(&mut self, budget: &mut usize, conn: &Connection) -> Result<bool, Step> {
+        let (Some(stream), Some(r)) = (self.stream.as_ref(), self.response.as_mut()) else {
+            return Err(Step::Close);
+        };
+        let cfg = &conn.server.config;
+        while r.head_sent < r.head_len {
+            let more = !r.static_body.is_empty() || r.file.is_some();
+            let chunk = self.head.get(r.head_sent..r.head_len).unwrap_or(&[]);
+            match stream.send(chunk, more) {
+                Ok(n) => {
+                    r.head_sent = r.head_sent.saturating_add(n);
+                    STATS.bytes_sent.add(n as u64, Relaxed);
+                    conn.set_deadline(cfg.header_ms);
+                }
+                Err(e) if e == EAGAIN => return Ok(false),
+                Err(_) => return Err(Step::Close),
+            }
+        }
+        while r.static_sent < r.static_body.len() {
+            let chunk = r.static_body.get(r.static_sent..).unwrap_or(&[]);
+            match stream.send(chunk, false) {
+                Ok(n) => {
+                    r.static_sent = r.static_sent.saturating_add(n);
+                    STATS.bytes_sent.add(n as u64, Relaxed);
+                    conn.set_deadline(cfg.header_ms);
+                }
+                Err(e) if e == EAGAIN => return Ok(false),
+                Err(_) => return Err(Step::Close),
+            }
+        }
+        if let Some(file) = r.file.as_ref() {
+            while r.file_pos < r.file_end {
+                if *budget == 0 {
+                    return Err(Step::Yield);
+                }
+                let left = usize::try_from(r.file_end.saturating_sub(r.file_pos)).unwrap_or(0);
+                match stream.send_file(file, &mut r.file_pos, left.min(*budget), false) {
+                    // The file shrank under us: the promised length cannot be kept.
+                    Ok(0) => return Err(Step::Close),
+                    Ok(n) => {
+                        *budget = budget.saturating_sub(n);
+                        STATS.bytes_sent.add(n as u64, Relaxed);
+                        conn.set_deadline(cfg.header_ms);
+                    }
+                    Err(e) if e == EAGAIN => return Ok(false),
+                    Err(_) => return Err(Step::Close),
+                }
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// Plans an error response, falling back to a 500 if even that head does not fit.
+fn error_plan(
+    req: Option<&Request<'_>>,
+    cfg: &Config,
+    status: Status,
+    now: u64,
+    head: &mut [u8],
+) -> (plan::Plan, Option<ARef<File>>) {
+    let plan = plan::plan_error(req, &cfg.plan, status, now, head)
+        .or_else(|_| plan::plan_error(None, &cfg.plan, Status::InternalServerError, now, head))
+        .unwrap_or(plan::Plan {
+            status: Status::InternalServerError,
+            head_len: 0,
+            body: Body::None,
+            keep_alive: false,
+            discard: 0,
+        });
+    (plan, None)
+}
+
+/// Routes, looks up and plans a parsed request; returns the plan and the file to send.
+fn respond(
+    req: &Request<'_>,
+    cfg: &Config,
+    docroot: &Path,
+    scratch: &mut [u8],
+    head: &mut [u8],
+    now: u64,
+) -> (plan::Plan, Option<ARef<File>>) {
+    let Some((route_buf, rest)) = scratch.split_at_mut_checked(PATH_BUF) else {
+        return error_plan(Some(req), cfg, Status::InternalServerError, now, head);
+    };
+    let Some((index_buf, rest)) = rest.split_at_mut_checked(PATH_BUF) else {
+        return error_plan(Some(req), cfg, Status::InternalServerError, now, head);
+    };
+    let Some((gz_buf, cstr_buf)) = rest.split_at_mut_checked(PATH_BUF) else {
+        return error_plan(Some(req), cfg, Status::InternalServerError, now, head);
+    };
+    let target = match plan::route(req, &cfg.plan, route_buf) {
+        Route::Static(t) => t,
+        Route::Error(status) => return error_plan(Some(req), cfg, status, now, head),
+    };
+    let vhost_root;
+    let root = match target.host_dir {
+        Some(host) => match lookup(docroot, host, cstr_buf, cfg) {
+            (Lookup::Found(m), Some(p)) if m.kind == ObjectKind::Dir => {
+                vhost_root = p;
+                &vhost_root
+            }
+            _ => return error_plan(Some(req), cfg, Status::NotFound, now, head),
+        },
+        None => docroot,
+    };
+    let (mut found, mut path) = lookup(root, target.path, cstr_buf, cfg);
+    let mut name: &[u8] = target.path;
+    let mut index = false;
+    if plan::needs_index(&target, &found) {
+        match plan::index_path(target.path, index_buf) {
+            Some(n) => {
+                name = n;
+                index = true;
+                (found, path) = lookup(root, name, cstr_buf, cfg);
+            }
+            None => return error_plan(Some(req), cfg, Status::UriTooLong, now, head),
+        }
+    }
+    let mut gz_path = None;
+    let mut gzip = None;
+    if target.wants_gzip && matches!(found, Lookup::Found(m) if m.kind == ObjectKind::File) {
+        if let Some(gz_name) = plan::gz_path(name, gz_buf) {
+            if let (Lookup::Found(m), Some(p)) = lookup(root, gz_name, cstr_buf, cfg) {
+                gzip = Some(m);
+                gz_path = Some(p);
+            }
+        }
+    }
+    let obj = plan::Object {
+        name,
+        lookup: found,
+        index,
+        gzip,
+    };
+    let plan = match plan::plan_static(req, &cfg.plan, &target, &obj, now, head) {
+        Ok(p) => p,
+        Err(_) => return error_plan(Some(req), cfg, Status::InternalServerError, now, head),
+    };
+    let Body::File { gzip, .. } = plan.body else {
+        return (plan, None);
+    };
+    let chosen = if gzip {
+        gz_path.as_ref()
+    } else {
+        path.as_ref()
+    };
+    match chosen.map(Path::open_regular) {
+        Some(Ok(file)) => (plan, Some(file)),
+        // Raced with a change (replaced by a directory, permissions): refuse cleanly.
+        _ => error_plan(Some(req), cfg, Status::Forbidden, now, head),
+    }
+}
+
+/// Looks up `name` (relative, already resolved by the HTTP core) beneath `root`.
+fn lookup(root: &Path, name: &[u8], cstr_buf: &mut [u8], cfg: &Config) -> (Lookup, Option<Path>) {
+    let name: &[u8] = if name.is_empty() { b"." } else { name };
+    let Some(dst) = cstr_buf.get_mut(..name.len().saturating_add(1)) else {
+        return (Lookup::NameTooLong, None);
+    };
+    let (body, nul) = dst.split_at_mut(name.len());
+    body.copy_from_slice(name);
+    nul.fill(0);
+    let Ok(cname) = CStr::from_bytes_with_nul(dst) else {
+        return (Lookup::NotFound, None);
+    };
+    match root.lookup_beneath(cname) {
+        Ok(path) => {
+            let a = path.attributes();
+            let (kind, readable) = match a.kind {
+                FileKind::Regular => (ObjectKind::File, cfg.mode_ok(a.permissions)),
+                FileKind::Directory => (ObjectKind::Dir, a.permissions & 0o005 == 0o005),
+                FileKind::Other => (ObjectKind::Other, false),
+            };
+            let meta = ObjectMeta {
+                size: a.size,
+                mtime: u64::try_from(a.mtime).unwrap_or(0),
+                kind,
+                world_readable: readable,
+            };
+            (Lookup::Found(meta), Some(path))
+        }
+        Err(e) if e == ENOENT || e == ENOTDIR => (Lookup::NotFound, None),
+        // EXDEV/ELOOP: the name tried to leave the document root.
+        Err(e) if e == EACCES || e == EPERM || e == EXDEV || e == ELOOP => {
+            (Lookup::Forbidden, None)
+        }
+        Err(e) if e == ENAMETOOLONG => (Lookup::NameTooLong, None),
+        Err(_) => (Lookup::Failed, None),
+    }
+}
+
+/// Answers a connection over `max_connect` with a 503 and closes it.
+pub(crate) fn refuse(stream: &TcpStream<Connection>, cfg: &Config) {
+    let mut head = [0u8; 512];
+    let (plan, _) = error_plan(
+        None,
+        cfg,
+        Status::ServiceUnavailable,
+        clock::real_seconds(),
+        &mut head,
+    );
+    let _ = stream.send(head.get(..plan.head_len).unwrap_or(&[]), true);
+    if let Body::Static(b) = plan.body {
+        let _ = stream.send(b, false);
+    }
+}

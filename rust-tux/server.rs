@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The server: listener, connection registry and timeout sweeper.
+//!
+//! Threading model: there is no thread per connection and no thread of our
+//! own. Socket callbacks queue work items on the system workqueue, whose
+//! per-CPU worker pools run them on the CPU where the packet arrived. When a
+//! work item sleeps (a page-cache miss, a slow lookup), the workqueue's
+//! concurrency management starts another worker for that CPU, so other
+//! connections keep being served — what classic TUX needed helper threads
+//! for.
+
+use crate::config::Config;
+use crate::conn::Connection;
+use crate::stats::STATS;
+use kernel::{
+    fs::path::Path,
+    net::tcp::{SocketEvents, TcpListener},
+    new_mutex,
+    prelude::*,
+    sync::{atomic::Atomic, atomic::Relaxed, Arc, ArcBorrow, Mutex},
+    time::msecs_to_jiffies,
+    workqueue::{self, impl_has_delayed_work, impl_has_work, new_delayed_work, new_work},
+    workqueue::{DelayedWork, Work, WorkItem},
+};
+
+/// State shared by the listener, every connection and the sweeper.
+#[pin_data]
+pub(crate) struct Shared {
+    pub(crate) config: Config,
+    /// The document root; every lookup stays beneath it.
+    pub(crate) docroot: Path,
+    /// Open connections, for `max_connect`, timeouts and stop.
+    #[pin]
+    pub(crate) conns: Mutex<KVec<Arc<Connection>>>,
+    /// The listener; `None` once stopped.
+    #[pin]
+    listener: Mutex<Option<TcpListener<Shared>>>,
+    pub(crate) stopping: Atomic<bool>,
+    #[pin]
+    accept_work: Work<Shared, 1>,
+    #[pin]
+    sweep_work: DelayedWork<Shared, 2>,
+}
+
+impl_has_work! {
+    impl HasWork<Self, 1> for Shared { self.accept_work }
+}
+impl_has_delayed_work! {
+    impl HasDelayedWork<Self, 2> for Shared { self.sweep_work }
+}
+
+impl SocketEvents for Shared {
+    fn data_ready(this: ArcBorrow<'_, Self>) {
+        let _ = workqueue::system().enqueue::<Arc<Shared>, 1>(this.into());
+    }
+    fn write_space(_this: ArcBorrow<'_, Self>) {}
+    fn state_change(_this: ArcBorrow<'_, Self>) {}
+}
+
+impl WorkItem<1> for Shared {
+    type Pointer = Arc<Shared>;
+
+    fn run(this: Arc<Shared>) {
+        this.accept_all();
+    }
+}
+
+impl WorkItem<2> for Shared {
+    type Pointer = Arc<Shared>;
+
+    fn run(this: Arc<Shared>) {
+        if this.stopping.load(Relaxed) {
+            return;
+        }
+        this.sweep();
+        let _ = workqueue::system()
+            .enqueue_delayed::<Arc<Shared>, 2>(this.clone(), msecs_to_jiffies(1000));
+    }
+}
+
+/// A running server; dropping it does not stop it, [`Server::stop`] does.
+pub(crate) struct Server {
+    shared: Arc<Shared>,
+}
+
+impl Server {
+    /// The configuration the server runs with.
+    pub(crate) fn config(&self) -> &Config {
+        &self.shared.config
+    }
+
+    /// Looks up the document root, binds the listener and starts accepting.
+    pub(crate) fn start(config: Config) -> Result<Self> {
+        let docroot = Path::lookup(config.docroot_cstr()?, true).inspect_err(|e| {
+            pr_err!(
+                "cannot use document root '{}': error {}\n",
+                config.docroot_str(),
+                e.to_errno()
+            );
+        })?;
+        let listener = TcpListener::<Shared>::bind(config.listen, config.backlog, true)
+            .inspect_err(|e| {
+                pr_err!(
+                    "cannot listen on {}:{}: error {}\n",
+                    crate::config::Ipv4(config.listen.addr),
+                    config.listen.port,
+                    e.to_errno()
+                );
+            })?;
+        let shared = Arc::pin_init(
+            pin_init!(Shared {
+                config,
+                docroot,
+                conns <- new_mutex!(KVec::new()),
+                listener <- new_mutex!(None),
+                stopping: Atomic::new(false),
+                accept_work <- new_work!("tux::accept"),
+                sweep_work <- new_delayed_work!("tux::sweep"),
+            }),
+            GFP_KERNEL,
+        )?;
+        {
+            let mut slot = shared.listener.lock();
+            let mut listener = listener;
+            listener.set_events(shared.clone());
+            *slot = Some(listener);
+        }
+        // Connections may already be waiting.
+        let _ = workqueue::system().enqueue::<Arc<Shared>, 1>(shared.clone());
+        let _ = workqueue::system()
+            .enqueue_delayed::<Arc<Shared>, 2>(shared.clone(), msecs_to_jiffies(1000));
+        Ok(Self { shared })
+    }
+
+    /// Stops accepting, closes every connection and waits (bounded) for them to go.
+    pub(crate) fn stop(self) {
+        let shared = self.shared;
+        shared.stopping.store(true, Relaxed);
+        if let Some(mut l) = shared.listener.lock().take() {
+            l.clear_events();
+        }
+        let conns = core::mem::take(&mut *shared.conns.lock());
+        STATS
+            .connections_open
+            .fetch_sub(i64::try_from(conns.len()).unwrap_or(0), Relaxed);
+        for c in conns.iter() {
+            c.expire();
+        }
+        drop(conns);
+        pr_info!("stopped\n");
+    }
+}
+
+impl Shared {
+    fn accept_all(self: Arc<Self>) {
+        let guard = self.listener.lock();
+        let Some(listener) = guard.as_ref() else {
+            return;
+        };
+        loop {
+            if self.stopping.load(Relaxed) {
+                return;
+            }
+            let stream = match listener.accept::<Connection>() {
+                Ok(s) => s,
+                Err(e) if e == EAGAIN => return,
+                Err(e) => {
+                    STATS.errors.add(1, Relaxed);
+                    pr_debug!("accept failed: {}\n", e.to_errno());
+                    return;
+                }
+            };
+            STATS.connections_total.add(1, Relaxed);
+            let over_limit = self.conns.lock().len() >= self.config.max_connect;
+            if over_limit {
+                // Graceful refusal: a 503 the client can read, then close.
+                STATS.refused.add(1, Relaxed);
+                crate::conn::refuse(&stream, &self.config);
+                continue;
+            }
+            match Connection::new(self.clone(), stream) {
+                Ok(c) => {
+                    if self.conns.lock().push(c.clone(), GFP_KERNEL).is_err() {
+                        c.expire();
+                        continue;
+                    }
+                    STATS.connections_open.add(1, Relaxed);
+                    c.kick();
+                }
+                Err(_) => STATS.errors.add(1, Relaxed),
+            }
+        }
+    }
+
+    /// Forgets a closed connection.
+    pub(crate) fn remove(&self, conn: &Connection) {
+        let mut conns = self.conns.lock();
+        if let Some(i) = conns
+            .iter()
+            .position(|c| core::ptr::eq::<Connection>(&**c, conn))
+        {
+            if conns.remove(i).is_ok() {
+                STATS.connections_open.fetch_sub(1, Relaxed);
+            }
+        }
+    }
+
+    fn sweep(&self) {
+        let now = crate::clock::monotonic_ms();
+        let conns = self.conns.lock();
+        for c in conns.iter() {
+            if c.timed_out(now) {
+                STATS.timeouts.add(1, Relaxed);
+                c.expire();
+            }
+        }
+    }
+}

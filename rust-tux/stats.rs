@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Counters, shown in `/proc/net/tux/stats`.
+
+use kernel::{
+    bindings,
+    prelude::*,
+    seq_file::{seq_print, SeqFile},
+    sync::atomic::{Atomic, Relaxed},
+};
+
+/// Server counters. Relaxed atomics: each is exact, the set is not a snapshot.
+pub(crate) struct Stats {
+    pub(crate) connections_total: Atomic<u64>,
+    pub(crate) connections_open: Atomic<i64>,
+    pub(crate) refused: Atomic<u64>,
+    pub(crate) timeouts: Atomic<u64>,
+    pub(crate) errors: Atomic<u64>,
+    pub(crate) requests: Atomic<u64>,
+    /// Responses by status class: 1xx .. 5xx.
+    pub(crate) status: [Atomic<u64>; 5],
+    pub(crate) bytes_sent: Atomic<u64>,
+    pub(crate) bytes_received: Atomic<u64>,
+}
+
+pub(crate) static STATS: Stats = Stats {
+    connections_total: Atomic::new(0),
+    connections_open: Atomic::new(0),
+    refused: Atomic::new(0),
+    timeouts: Atomic::new(0),
+    errors: Atomic::new(0),
+    requests: Atomic::new(0),
+    status: [
+        Atomic::new(0),
+        Atomic::new(0),
+        Atomic::new(0),
+        Atomic::new(0),
+        Atomic::new(0),
+    ],
+    bytes_sent: Atomic::new(0),
+    bytes_received: Atomic::new(0),
+};
+
+impl Stats {
+    /// Counts a response with this status code.
+    pub(crate) fn response(&self, code: u16) {
+        let class = usize::from(code / 100).saturating_sub(1);
+        if let Some(c) = self.status.get(class) {
+            c.add(1, Relaxed);
+        }
+    }
+}
+
+/// `show` callback of `/proc/net/tux/stats`, called by `control.c`.
+///
+/// # Safety
+///
+/// `m` must be a valid `seq_file` being shown, as procfs passes it.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn tux_stats_show(
+    m: *mut bindings::seq_file,
+    _v: *mut c_void,
+) -> c_int {
+    // SAFETY: procfs passes a valid seq_file, used only by this thread during the call.
+    let m = unsafe { SeqFile::from_raw(m) };
+    let s = &STATS;
+    seq_print!(m, "running {}\n", u8::from(crate::server_running()));
+    seq_print!(m, "connections_open {}\n", s.connections_open.load(Relaxed));
+    seq_print!(
+        m,
+        "connections_total {}\n",
+        s.connections_total.load(Relaxed)
+    );
+    seq_print!(m, "connections_refused {}\n", s.refused.load(Relaxed));
+    seq_print!(m, "timeouts {}\n", s.timeouts.load(Relaxed));
+    seq_print!(m, "errors {}\n", s.errors.load(Relaxed));
+    seq_print!(m, "requests {}\n", s.requests.load(Relaxed));
+    for (i, c) in s.status.iter().enumerate() {
+        seq_print!(m, "responses_{}xx {}\n", i + 1, c.load(Relaxed));
+    }
+    seq_print!(m, "bytes_sent {}\n", s.bytes_sent.load(Relaxed));
+    seq_print!(m, "bytes_received {}\n", s.bytes_received.load(Relaxed));
+    0
+}
