@@ -35,6 +35,8 @@ pub(crate) struct Config {
     pub(crate) plan: plan::Config<'static>,
     pub(crate) mode_allowed: u16,
     pub(crate) mode_forbidden: u16,
+    /// Record requests in `/proc/net/tux/log`.
+    pub(crate) logging: bool,
 }
 
 impl Config {
@@ -80,6 +82,7 @@ impl Config {
             },
             mode_allowed: (raw.mode_allowed & 0o7777) as u16,
             mode_forbidden: (raw.mode_forbidden & 0o7777) as u16,
+            logging: raw.logging != 0,
         }
     }
 

@@ -16,6 +16,7 @@ use crate::{
     clock,
     config::Config,
     http::{
+        accesslog,
         parser::{self, Parse, Request},
         plan::{self, Body, Lookup, ObjectKind, ObjectMeta, Route},
         status::Status,
@@ -60,6 +61,8 @@ pub(crate) struct Connection {
     expired: Atomic<bool>,
     /// Monotonic ms after which the sweeper expires the connection.
     deadline: Atomic<i64>,
+    /// The client's IPv4 address, for the access log.
+    peer: [u8; 4],
 }
 
 impl_has_work! {
@@ -110,6 +113,7 @@ impl Connection {
         let head = KVec::from_elem(0u8, HEAD_BUF, GFP_KERNEL)?;
         let scratch = KVec::from_elem(0u8, PATH_BUF * 4, GFP_KERNEL)?;
         let deadline = clock::monotonic_ms().saturating_add(server.config.header_ms);
+        let peer = stream.peer_addr().map_or([0; 4], |a| a.addr.to_be_bytes());
         let conn = Arc::pin_init(
             pin_init!(Connection {
                 work <- new_work!("tux::conn"),
@@ -126,6 +130,7 @@ impl Connection {
                 server,
                 expired: Atomic::new(false),
                 deadline: Atomic::new(deadline),
+                peer,
             }),
             GFP_KERNEL,
         )?;
@@ -237,7 +242,7 @@ impl Inner {
                 self.discard = self.discard.saturating_sub(n as u64);
             }
             if self.used > 0 && self.discard == 0 {
-                match self.process(&conn.server) {
+                match self.process(conn) {
                     Parsed::Responding => continue,
                     Parsed::NeedMore => {}
                 }
@@ -272,7 +277,8 @@ impl Inner {
     }
 
     /// Parses the request at the start of the input and prepares its response.
-    fn process(&mut self, server: &Shared) -> Parsed {
+    fn process(&mut self, conn: &Connection) -> Parsed {
+        let server = &*conn.server;
         let cfg = &server.config;
         let now = clock::real_seconds();
         let input = self.input.get(..self.used).unwrap_or(&[]);
@@ -287,18 +293,25 @@ impl Inner {
                     &mut self.head,
                     now,
                 );
+                if cfg.logging {
+                    log_request(conn.peer, now, Some(&request), &plan.0, &mut self.scratch);
+                }
                 Some((plan, consumed))
             }
             Ok(Parse::Incomplete) if !full => None,
-            // A head that does not fit in the input buffer is too large.
-            Ok(Parse::Incomplete) => Some((
-                error_plan(None, cfg, Status::HeaderFieldsTooLarge, now, &mut self.head),
-                self.used,
-            )),
-            Err(e) => Some((
-                error_plan(None, cfg, e.status(), now, &mut self.head),
-                self.used,
-            )),
+            // A head that does not fit in the input buffer is too large; a head that
+            // cannot be parsed gets its error. Either way, the rest of the input goes.
+            unanswerable => {
+                let status = match unanswerable {
+                    Err(e) => e.status(),
+                    _ => Status::HeaderFieldsTooLarge,
+                };
+                let plan = error_plan(None, cfg, status, now, &mut self.head);
+                if cfg.logging {
+                    log_request(conn.peer, now, None, &plan.0, &mut self.scratch);
+                }
+                Some((plan, self.used))
+            }
         };
         let Some(((plan, file), consumed)) = result else {
             return Parsed::NeedMore;
@@ -387,6 +400,32 @@ impl Inner {
             }
         }
         Ok(true)
+    }
+}
+
+/// Appends the access-log line of a request.
+fn log_request(
+    peer: [u8; 4],
+    now: u64,
+    request: Option<&Request<'_>>,
+    plan: &plan::Plan,
+    buf: &mut [u8],
+) {
+    let bytes = match plan.body {
+        Body::None => 0,
+        Body::Static(b) => b.len() as u64,
+        Body::File { len, .. } => len,
+    };
+    let record = accesslog::Record {
+        client: peer,
+        time: now,
+        request,
+        status: plan.status.code(),
+        bytes,
+    };
+    let n = accesslog::format_line(&record, buf);
+    if let Some(line) = buf.get(..n) {
+        crate::log::append(line);
     }
 }
 

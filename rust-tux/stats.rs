@@ -21,6 +21,8 @@ pub(crate) struct Stats {
     pub(crate) status: [Atomic<u64>; 5],
     pub(crate) bytes_sent: Atomic<u64>,
     pub(crate) bytes_received: Atomic<u64>,
+    pub(crate) logged: Atomic<u64>,
+    pub(crate) log_dropped: Atomic<u64>,
 }
 
 pub(crate) static STATS: Stats = Stats {
@@ -39,6 +41,8 @@ pub(crate) static STATS: Stats = Stats {
     ],
     bytes_sent: Atomic::new(0),
     bytes_received: Atomic::new(0),
+    logged: Atomic::new(0),
+    log_dropped: Atomic::new(0),
 };
 
 impl Stats {
@@ -80,5 +84,7 @@ pub(crate) unsafe extern "C" fn tux_stats_show(
     }
     seq_print!(m, "bytes_sent {}\n", s.bytes_sent.load(Relaxed));
     seq_print!(m, "bytes_received {}\n", s.bytes_received.load(Relaxed));
+    seq_print!(m, "log_lines {}\n", s.logged.load(Relaxed));
+    seq_print!(m, "log_dropped {}\n", s.log_dropped.load(Relaxed));
     0
 }

@@ -13,6 +13,7 @@
 //! - `conn`: the per-connection state machine (read, parse, look up, send).
 //! - `config`: the typed configuration snapshot taken at start.
 //! - `stats`, `clock`: counters for `/proc/net/tux/stats`; time.
+//! - `log`: the access log ring behind `/proc/net/tux/log`.
 //! - [`version`]: the subsystem version reported at boot and by `tux(2)`.
 //! - `tests`: KUnit suites (`CONFIG_TUX_KUNIT_TEST`).
 //!
@@ -26,6 +27,7 @@ mod clock;
 mod config;
 mod conn;
 pub mod http;
+mod log;
 mod server;
 mod stats;
 
@@ -122,6 +124,7 @@ impl kernel::Module for Tux {
         );
         // SAFETY: called once, before anything else uses `SERVER`.
         unsafe { SERVER.init() };
+        log::init()?;
         // SAFETY: called once, at initialisation.
         kernel::error::to_result(unsafe { bindings::tux_control_init() })
             .inspect_err(|e| pr_err!("cannot register sysctls/procfs: {}\n", e.to_errno()))?;

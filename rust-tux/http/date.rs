@@ -120,6 +120,32 @@ pub fn format_http_date(secs: u64) -> [u8; HTTP_DATE_LEN] {
     out
 }
 
+/// Length of a Common Log Format timestamp, `10/Oct/2000:13:55:36 +0000`.
+pub const CLF_DATE_LEN: usize = 26;
+
+/// Formats `secs` since the epoch as a Common Log Format timestamp in UTC
+/// (clamped to [`MAX_DATE`]).
+pub fn format_clf_date(secs: u64) -> [u8; CLF_DATE_LEN] {
+    let secs = secs.min(MAX_DATE);
+    let c = civil_from_days(secs / 86_400);
+    let sod = secs % 86_400;
+    let mut out = *b"01/Jan/1970:00:00:00 +0000";
+    put2(&mut out, 0, c.day);
+    let mon = MONTHS
+        .get((c.month.saturating_sub(1)) as usize)
+        .copied()
+        .unwrap_or(b"Jan");
+    if let Some(d) = out.get_mut(3..6) {
+        d.copy_from_slice(mon);
+    }
+    put2(&mut out, 7, c.year / 100);
+    put2(&mut out, 9, c.year % 100);
+    put2(&mut out, 12, sod / 3600);
+    put2(&mut out, 15, sod / 60 % 60);
+    put2(&mut out, 18, sod % 60);
+    out
+}
+
 /// Parses exactly `n` ASCII digits.
 fn digits(s: &[u8], n: usize) -> Option<(u64, &[u8])> {
     let (d, rest) = s.split_at_checked(n)?;

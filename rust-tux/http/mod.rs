@@ -14,9 +14,12 @@
 //!    caller buffer, returning a [`plan::Plan`] saying which bytes of which
 //!    file to send and whether to keep the connection alive.
 //!
+//! [`accesslog`] formats the Combined Log Format line of each request.
+//!
 //! The same files build on the host (crate `tux-http`) for unit, property
 //! and fuzz tests.
 
+pub mod accesslog;
 pub mod cond;
 pub mod date;
 pub mod mime;

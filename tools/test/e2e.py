@@ -195,7 +195,7 @@ def run_http_suite(ctx, con, results):
             results.add(f"http/{'+'.join(groups)}", False, f"suite crashed: {type(e).__name__}: {e}")
 
     if configure("header-timeout", f"echo {HEADER_TIMEOUT} > {SYSCTL}/header_timeout && "
-                 f"echo 1 > {SYSCTL}/running"):
+                 f"echo 1 > {SYSCTL}/logging && echo 1 > {SYSCTL}/running"):
         # QEMU's user networking (slirp) listens on the host with a tiny
         # backlog, so many simultaneous connects from the host lose SYNs: the
         # 500-connection test runs inside the guest (guest/33-concurrency).
@@ -204,7 +204,7 @@ def run_http_suite(ctx, con, results):
     if configure("virtual-server", f"echo 1 > {SYSCTL}/virtual_server && "
                  f"echo /srv/www/vhosts > {SYSCTL}/documentroot && echo 1 > {SYSCTL}/running"):
         suite({"vhost"})
-    configure("restore", f"echo 0 > {SYSCTL}/virtual_server && "
+    configure("restore", f"echo 0 > {SYSCTL}/virtual_server && echo 0 > {SYSCTL}/logging && "
               f"echo /srv/www > {SYSCTL}/documentroot && echo 1 > {SYSCTL}/running")
 
 
