@@ -13,10 +13,12 @@
 //! names. Nothing a client sends makes it grow.
 
 use crate::{
+    cache::Cached,
     clock,
     config::Config,
     http::{
         accesslog,
+        date::Now,
         parser::{self, Parse, Request},
         plan::{self, Body, Lookup, ObjectKind, ObjectMeta, Route},
         status::Status,
@@ -26,7 +28,7 @@ use crate::{
 };
 use kernel::{
     fs::{
-        path::{FileKind, Path},
+        path::{rename_generation, FileKind},
         File,
     },
     net::tcp::{SocketEvents, TcpStream},
@@ -104,6 +106,8 @@ struct Inner {
     response: Option<Response>,
     /// A response has been completed on this connection.
     served: bool,
+    /// The time for `Date`, formatted at most once per second.
+    now: Now,
 }
 
 impl Connection {
@@ -126,6 +130,7 @@ impl Connection {
                     scratch,
                     response: None,
                     served: false,
+                    now: Now::at(clock::real_seconds()),
                 }),
                 server,
                 expired: Atomic::new(false),
@@ -280,19 +285,13 @@ impl Inner {
     fn process(&mut self, conn: &Connection) -> Parsed {
         let server = &*conn.server;
         let cfg = &server.config;
-        let now = clock::real_seconds();
+        self.now.refresh(clock::real_seconds());
+        let now = self.now;
         let input = self.input.get(..self.used).unwrap_or(&[]);
         let full = self.used >= self.input.len();
         let result = match parser::parse_request(input, &cfg.limits) {
             Ok(Parse::Complete { request, consumed }) => {
-                let plan = respond(
-                    &request,
-                    cfg,
-                    &server.docroot,
-                    &mut self.scratch,
-                    &mut self.head,
-                    now,
-                );
+                let plan = respond(&request, server, &mut self.scratch, &mut self.head, now);
                 if cfg.logging {
                     log_request(conn.peer, now, Some(&request), &plan.0, &mut self.scratch);
                 }
@@ -406,7 +405,7 @@ impl Inner {
 /// Appends the access-log line of a request.
 fn log_request(
     peer: [u8; 4],
-    now: u64,
+    now: Now,
     request: Option<&Request<'_>>,
     plan: &plan::Plan,
     buf: &mut [u8],
@@ -418,7 +417,7 @@ fn log_request(
     };
     let record = accesslog::Record {
         client: peer,
-        time: now,
+        time: now.secs(),
         request,
         status: plan.status.code(),
         bytes,
@@ -434,7 +433,7 @@ fn error_plan(
     req: Option<&Request<'_>>,
     cfg: &Config,
     status: Status,
-    now: u64,
+    now: Now,
     head: &mut [u8],
 ) -> (plan::Plan, Option<ARef<File>>) {
     let plan = plan::plan_error(req, &cfg.plan, status, now, head)
@@ -452,37 +451,27 @@ fn error_plan(
 /// Routes, looks up and plans a parsed request; returns the plan and the file to send.
 fn respond(
     req: &Request<'_>,
-    cfg: &Config,
-    docroot: &Path,
+    server: &Shared,
     scratch: &mut [u8],
     head: &mut [u8],
-    now: u64,
+    now: Now,
 ) -> (plan::Plan, Option<ARef<File>>) {
+    let cfg = &server.config;
     let Some((route_buf, rest)) = scratch.split_at_mut_checked(PATH_BUF) else {
         return error_plan(Some(req), cfg, Status::InternalServerError, now, head);
     };
     let Some((index_buf, rest)) = rest.split_at_mut_checked(PATH_BUF) else {
         return error_plan(Some(req), cfg, Status::InternalServerError, now, head);
     };
-    let Some((gz_buf, cstr_buf)) = rest.split_at_mut_checked(PATH_BUF) else {
+    let Some((gz_buf, key_buf)) = rest.split_at_mut_checked(PATH_BUF) else {
         return error_plan(Some(req), cfg, Status::InternalServerError, now, head);
     };
     let target = match plan::route(req, &cfg.plan, route_buf) {
         Route::Static(t) => t,
         Route::Error(status) => return error_plan(Some(req), cfg, status, now, head),
     };
-    let vhost_root;
-    let root = match target.host_dir {
-        Some(host) => match lookup(docroot, host, cstr_buf, cfg) {
-            (Lookup::Found(m), Some(p)) if m.kind == ObjectKind::Dir => {
-                vhost_root = p;
-                &vhost_root
-            }
-            _ => return error_plan(Some(req), cfg, Status::NotFound, now, head),
-        },
-        None => docroot,
-    };
-    let (mut found, mut path) = lookup(root, target.path, cstr_buf, cfg);
+    let host = target.host_dir;
+    let (mut found, mut object) = lookup(server, host, target.path, key_buf);
     let mut name: &[u8] = target.path;
     let mut index = false;
     if plan::needs_index(&target, &found) {
@@ -490,18 +479,18 @@ fn respond(
             Some(n) => {
                 name = n;
                 index = true;
-                (found, path) = lookup(root, name, cstr_buf, cfg);
+                (found, object) = lookup(server, host, name, key_buf);
             }
             None => return error_plan(Some(req), cfg, Status::UriTooLong, now, head),
         }
     }
-    let mut gz_path = None;
+    let mut gz_object = None;
     let mut gzip = None;
     if target.wants_gzip && matches!(found, Lookup::Found(m) if m.kind == ObjectKind::File) {
         if let Some(gz_name) = plan::gz_path(name, gz_buf) {
-            if let (Lookup::Found(m), Some(p)) = lookup(root, gz_name, cstr_buf, cfg) {
+            if let (Lookup::Found(m), Some(o)) = lookup(server, host, gz_name, key_buf) {
                 gzip = Some(m);
-                gz_path = Some(p);
+                gz_object = Some(o);
             }
         }
     }
@@ -518,54 +507,92 @@ fn respond(
     let Body::File { gzip, .. } = plan.body else {
         return (plan, None);
     };
-    let chosen = if gzip {
-        gz_path.as_ref()
-    } else {
-        path.as_ref()
-    };
-    match chosen.map(Path::open_regular) {
-        Some(Ok(file)) => (plan, Some(file)),
+    let chosen = if gzip { gz_object } else { object };
+    match chosen.and_then(|c| c.file) {
+        Some(file) => (plan, Some(file)),
         // Raced with a change (replaced by a directory, permissions): refuse cleanly.
-        _ => error_plan(Some(req), cfg, Status::Forbidden, now, head),
+        None => error_plan(Some(req), cfg, Status::Forbidden, now, head),
     }
 }
 
-/// Looks up `name` (relative, already resolved by the HTTP core) beneath `root`.
-fn lookup(root: &Path, name: &[u8], cstr_buf: &mut [u8], cfg: &Config) -> (Lookup, Option<Path>) {
-    let name: &[u8] = if name.is_empty() { b"." } else { name };
-    let Some(dst) = cstr_buf.get_mut(..name.len().saturating_add(1)) else {
+/// Writes `[host/]name` into `buf` followed by a NUL; returns the length without it.
+fn object_key(host: Option<&[u8]>, name: &[u8], buf: &mut [u8]) -> Option<usize> {
+    let parts: [&[u8]; 3] = match (host, name.is_empty()) {
+        (Some(h), true) => [h, b"", b""],
+        (Some(h), false) => [h, b"/", name],
+        (None, true) => [b".", b"", b""],
+        (None, false) => [name, b"", b""],
+    };
+    let mut len = 0usize;
+    for part in parts {
+        let end = len.checked_add(part.len())?;
+        buf.get_mut(len..end)?.copy_from_slice(part);
+        len = end;
+    }
+    *buf.get_mut(len)? = 0;
+    Some(len)
+}
+
+/// Looks up `[host/]name` (relative, already resolved by the HTTP core) beneath the
+/// document root, through the object cache. Regular files that may be served are
+/// opened, so that the cache can keep them open.
+fn lookup(
+    server: &Shared,
+    host: Option<&[u8]>,
+    name: &[u8],
+    buf: &mut [u8],
+) -> (Lookup, Option<Cached>) {
+    let cfg = &server.config;
+    let Some(len) = object_key(host, name, buf) else {
         return (Lookup::NameTooLong, None);
     };
-    let (body, nul) = dst.split_at_mut(name.len());
-    body.copy_from_slice(name);
-    nul.fill(0);
-    let Ok(cname) = CStr::from_bytes_with_nul(dst) else {
-        return (Lookup::NotFound, None);
+    let (key, with_nul) = match (buf.get(..len), buf.get(..=len)) {
+        (Some(k), Some(n)) => (k, n),
+        _ => return (Lookup::NameTooLong, None),
     };
-    match root.lookup_beneath(cname) {
-        Ok(path) => {
+    let cached = match server.cache.get(key) {
+        Some(c) => c,
+        None => {
+            let Ok(cname) = CStr::from_bytes_with_nul(with_nul) else {
+                return (Lookup::NotFound, None);
+            };
+            let generation = rename_generation();
+            let path = match server.docroot.lookup_beneath(cname) {
+                Ok(p) => p,
+                Err(e) if e == ENOENT || e == ENOTDIR => return (Lookup::NotFound, None),
+                // EXDEV/ELOOP: the name tried to leave the document root.
+                Err(e) if e == EACCES || e == EPERM || e == EXDEV || e == ELOOP => {
+                    return (Lookup::Forbidden, None)
+                }
+                Err(e) if e == ENAMETOOLONG => return (Lookup::NameTooLong, None),
+                Err(_) => return (Lookup::Failed, None),
+            };
             let a = path.attributes();
-            let (kind, readable) = match a.kind {
-                FileKind::Regular => (ObjectKind::File, cfg.mode_ok(a.permissions)),
-                FileKind::Directory => (ObjectKind::Dir, a.permissions & 0o005 == 0o005),
-                FileKind::Other => (ObjectKind::Other, false),
+            let file = if a.kind == FileKind::Regular && cfg.mode_ok(a.permissions) {
+                path.open_regular().ok()
+            } else {
+                None
             };
-            let meta = ObjectMeta {
-                size: a.size,
-                mtime: u64::try_from(a.mtime).unwrap_or(0),
-                kind,
-                world_readable: readable,
-            };
-            (Lookup::Found(meta), Some(path))
+            if file.is_some() {
+                server.cache.put(key, generation, &path, file.as_ref());
+            }
+            Cached { path, file }
         }
-        Err(e) if e == ENOENT || e == ENOTDIR => (Lookup::NotFound, None),
-        // EXDEV/ELOOP: the name tried to leave the document root.
-        Err(e) if e == EACCES || e == EPERM || e == EXDEV || e == ELOOP => {
-            (Lookup::Forbidden, None)
-        }
-        Err(e) if e == ENAMETOOLONG => (Lookup::NameTooLong, None),
-        Err(_) => (Lookup::Failed, None),
-    }
+    };
+    // Attributes are always read from the inode, so changes are seen at once.
+    let a = cached.path.attributes();
+    let (kind, readable) = match a.kind {
+        FileKind::Regular => (ObjectKind::File, cfg.mode_ok(a.permissions)),
+        FileKind::Directory => (ObjectKind::Dir, a.permissions & 0o005 == 0o005),
+        FileKind::Other => (ObjectKind::Other, false),
+    };
+    let meta = ObjectMeta {
+        size: a.size,
+        mtime: u64::try_from(a.mtime).unwrap_or(0),
+        kind,
+        world_readable: readable,
+    };
+    (Lookup::Found(meta), Some(cached))
 }
 
 /// Answers a connection over `max_connect` with a 503 and closes it.
@@ -575,7 +602,7 @@ pub(crate) fn refuse(stream: &TcpStream<Connection>, cfg: &Config) {
         None,
         cfg,
         Status::ServiceUnavailable,
-        clock::real_seconds(),
+        Now::at(clock::real_seconds()),
         &mut head,
     );
     let _ = stream.send(head.get(..plan.head_len).unwrap_or(&[]), true);

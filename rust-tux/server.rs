@@ -10,6 +10,7 @@
 //! connections keep being served — what classic TUX needed helper threads
 //! for.
 
+use crate::cache::ObjectCache;
 use crate::config::Config;
 use crate::conn::Connection;
 use crate::stats::STATS;
@@ -30,6 +31,9 @@ pub(crate) struct Shared {
     pub(crate) config: Config,
     /// The document root; every lookup stays beneath it.
     pub(crate) docroot: Path,
+    /// Hot objects beneath the document root.
+    #[pin]
+    pub(crate) cache: ObjectCache,
     /// Open connections, for `max_connect`, timeouts and stop.
     #[pin]
     pub(crate) conns: Mutex<KVec<Arc<Connection>>>,
@@ -108,10 +112,12 @@ impl Server {
                     e.to_errno()
                 );
             })?;
+        let cache = ObjectCache::new()?;
         let shared = Arc::pin_init(
             pin_init!(Shared {
                 config,
                 docroot,
+                cache <- cache,
                 conns <- new_mutex!(KVec::new()),
                 listener <- new_mutex!(None),
                 stopping: Atomic::new(false),

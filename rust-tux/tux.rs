@@ -12,6 +12,7 @@
 //! - `server`: listener, connection registry, timeouts, start and stop.
 //! - `conn`: the per-connection state machine (read, parse, look up, send).
 //! - `config`: the typed configuration snapshot taken at start.
+//! - `cache`: hot objects (looked-up paths, open files), kept coherent.
 //! - `stats`, `clock`: counters for `/proc/net/tux/stats`; time.
 //! - `log`: the access log ring behind `/proc/net/tux/log`.
 //! - [`version`]: the subsystem version reported at boot and by `tux(2)`.
@@ -23,6 +24,7 @@
 
 use kernel::{bindings, prelude::*};
 
+mod cache;
 mod clock;
 mod config;
 mod conn;

@@ -120,6 +120,51 @@ pub fn format_http_date(secs: u64) -> [u8; HTTP_DATE_LEN] {
     out
 }
 
+/// A moment with its `Date` text, formatted once.
+///
+/// Responses carry the current time in their `Date` field; a server keeps
+/// one `Now` and calls [`Now::refresh`] per request, so the text is
+/// formatted at most once per second. Anything taking `impl Into<Now>`
+/// also accepts plain seconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Now {
+    secs: u64,
+    text: [u8; HTTP_DATE_LEN],
+}
+
+impl Now {
+    /// The moment `secs` seconds after the epoch.
+    pub fn at(secs: u64) -> Self {
+        Now {
+            secs,
+            text: format_http_date(secs),
+        }
+    }
+
+    /// Moves to `secs`, reformatting only if the second changed.
+    pub fn refresh(&mut self, secs: u64) {
+        if secs != self.secs {
+            *self = Now::at(secs);
+        }
+    }
+
+    /// Seconds since the epoch.
+    pub fn secs(&self) -> u64 {
+        self.secs
+    }
+
+    /// The IMF-fixdate text.
+    pub fn text(&self) -> &[u8; HTTP_DATE_LEN] {
+        &self.text
+    }
+}
+
+impl From<u64> for Now {
+    fn from(secs: u64) -> Self {
+        Now::at(secs)
+    }
+}
+
 /// Length of a Common Log Format timestamp, `10/Oct/2000:13:55:36 +0000`.
 pub const CLF_DATE_LEN: usize = 26;
 
@@ -270,6 +315,17 @@ pub fn parse_http_date(s: &[u8]) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn now_formats_once_per_second() {
+        let mut n = Now::at(784_111_777);
+        assert_eq!(n.text(), b"Sun, 06 Nov 1994 08:49:37 GMT");
+        n.refresh(784_111_777);
+        assert_eq!(n.secs(), 784_111_777);
+        n.refresh(784_111_778);
+        assert_eq!(n.text(), b"Sun, 06 Nov 1994 08:49:38 GMT");
+        assert_eq!(Now::from(0).text(), &format_http_date(0));
+    }
 
     #[test]
     fn format_known() {

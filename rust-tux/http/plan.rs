@@ -12,6 +12,7 @@
 //!    evaluates conditionals and ranges and writes the head.
 
 use super::cond::{self, ETag, RangeOutcome};
+use super::date::Now;
 use super::mime::{self, MimeEntry};
 use super::parser::{Method, Request, TargetForm};
 use super::path::{self, HostError, HOST_MAX};
@@ -274,9 +275,10 @@ pub fn plan_error(
     req: Option<&Request<'_>>,
     cfg: &Config<'_>,
     status: Status,
-    now: u64,
+    now: impl Into<Now>,
     out: &mut [u8],
 ) -> Result<Plan, HeadTooLarge> {
+    let now: Now = now.into();
     let keep = keep_alive(req, cfg, status);
     let page = status.error_body();
     let mut h = ResponseHead::new(status, now, keep);
@@ -311,9 +313,10 @@ pub fn plan_static(
     cfg: &Config<'_>,
     target: &StaticTarget<'_>,
     obj: &Object<'_>,
-    now: u64,
+    now: impl Into<Now>,
     out: &mut [u8],
 ) -> Result<Plan, HeadTooLarge> {
+    let now: Now = now.into();
     let meta = match obj.lookup {
         Lookup::Found(m) => m,
         // A directory without an index is forbidden, as in nginx without
@@ -386,7 +389,7 @@ pub fn plan_static(
             .any(|v| cond::if_none_match(v, b"")),
         (false, _) => req
             .if_modified_since
-            .is_some_and(|v| cond::not_modified_since(v, sel.mtime, now)),
+            .is_some_and(|v| cond::not_modified_since(v, sel.mtime, now.secs())),
     };
 
     let range = match (req.method, req.range) {

@@ -5,7 +5,7 @@
 //! other control byte that was not put there by this module.
 
 use super::cursor::Cursor;
-use super::date::format_http_date;
+use super::date::{format_http_date, Now};
 use super::status::Status;
 
 /// The head does not fit into the output buffer.
@@ -46,8 +46,8 @@ pub struct Location<'a> {
 pub struct ResponseHead<'a> {
     /// The status.
     pub status: Status,
-    /// Current time for `Date`, in seconds since the epoch.
-    pub date: u64,
+    /// Current time for `Date`.
+    pub date: Now,
     /// `Content-Type`.
     pub content_type: Option<&'a [u8]>,
     /// `Content-Length`.
@@ -74,10 +74,10 @@ pub struct ResponseHead<'a> {
 
 impl<'a> ResponseHead<'a> {
     /// A head with only status, date and connection set.
-    pub fn new(status: Status, date: u64, keep_alive: bool) -> Self {
+    pub fn new(status: Status, date: impl Into<Now>, keep_alive: bool) -> Self {
         ResponseHead {
             status,
-            date,
+            date: date.into(),
             content_type: None,
             content_length: None,
             last_modified: None,
@@ -114,7 +114,7 @@ fn write(h: &ResponseHead<'_>, c: &mut Cursor<'_>) -> Result<(), super::cursor::
     c.put(b"HTTP/1.1 ")?;
     c.put(h.status.line())?;
     c.put(b"\r\nServer: tux\r\n")?;
-    field(c, b"Date", &format_http_date(h.date))?;
+    field(c, b"Date", h.date.text())?;
     if let Some(t) = h.content_type {
         if t.iter().all(|&b| b == b'\t' || (b' '..=b'~').contains(&b)) {
             field(c, b"Content-Type", t)?;

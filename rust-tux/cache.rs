@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A cache of hot objects: name beneath the document root → looked-up path
+//! and opened file.
+//!
+//! A hit saves the path walk and the open of a file that is requested
+//! again and again. Coherence with file changes:
+//!
+//! - content, size, mtime and permission changes are seen at once: the
+//!   attributes are read from the inode on every request, never cached;
+//! - unlink, and replacement by rename, are seen at once: an entry whose
+//!   dentry is unhashed, or that was filled before any rename in the
+//!   system (the rename generation changed), is looked up again;
+//! - anything else that can change where a name leads (a symbolic link
+//!   retargeted, a mount beneath the document root) is seen within
+//!   [`MAX_AGE_MS`], the most an entry is trusted.
+//!
+//! The cache is direct-mapped with [`SLOTS`] entries, so its memory is
+//! bounded; negative lookups are not cached.
+
+use crate::clock;
+use kernel::{
+    fs::{
+        path::{rename_generation, Path},
+        File,
+    },
+    new_mutex,
+    prelude::*,
+    sync::{aref::ARef, Mutex},
+};
+
+/// Number of entries.
+pub(crate) const SLOTS: usize = 256;
+/// Longest time an entry is used without a new lookup.
+pub(crate) const MAX_AGE_MS: i64 = 1000;
+
+struct Entry {
+    key: KVec<u8>,
+    path: Path,
+    file: Option<ARef<File>>,
+    generation: u32,
+    born_ms: i64,
+}
+
+/// The object cache of one server run.
+#[pin_data]
+pub(crate) struct ObjectCache {
+    #[pin]
+    slots: Mutex<KVec<Option<Entry>>>,
+}
+
+/// A cached (or freshly looked-up) object.
+pub(crate) struct Cached {
+    pub(crate) path: Path,
+    /// The object opened for reading, if it has been served before.
+    pub(crate) file: Option<ARef<File>>,
+}
+
+fn slot_of(key: &[u8]) -> usize {
+    // FNV-1a.
+    let mut h: u32 = 0x811c_9dc5;
+    for &b in key {
+        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+    }
+    (h as usize) % SLOTS
+}
+
+impl ObjectCache {
+    pub(crate) fn new() -> Result<impl PinInit<Self>> {
+        let mut slots = KVec::with_capacity(SLOTS, GFP_KERNEL)?;
+        for _ in 0..SLOTS {
+            slots.push(None, GFP_KERNEL)?;
+        }
+        Ok(pin_init!(ObjectCache {
+            slots <- new_mutex!(slots),
+        }))
+    }
+
+    /// Returns the valid entry for `key`, if any.
+    pub(crate) fn get(&self, key: &[u8]) -> Option<Cached> {
+        let now = clock::monotonic_ms();
+        let generation = rename_generation();
+        let mut slots = self.slots.lock();
+        let slot = slots.get_mut(slot_of(key))?;
+        let entry = slot.as_ref()?;
+        if entry.key.as_slice() != key {
+            return None;
+        }
+        if entry.generation != generation
+            || now.saturating_sub(entry.born_ms) > MAX_AGE_MS
+            || entry.path.is_unlinked()
+        {
+            // Stale: drop it after unlocking (dropping a path may sleep, but not under
+            // this lock's other users' feet).
+            let stale = slot.take();
+            drop(slots);
+            drop(stale);
+            return None;
+        }
+        Some(Cached {
+            path: entry.path.clone(),
+            file: entry.file.clone(),
+        })
+    }
+
+    /// Records `path` (and its opened `file`) under `key`, looked up while the rename
+    /// generation was `generation`.
+    pub(crate) fn put(&self, key: &[u8], generation: u32, path: &Path, file: Option<&ARef<File>>) {
+        let Ok(mut k) = KVec::with_capacity(key.len(), GFP_KERNEL) else {
+            return;
+        };
+        if k.extend_from_slice(key, GFP_KERNEL).is_err() {
+            return;
+        }
+        let entry = Entry {
+            key: k,
+            path: path.clone(),
+            file: file.cloned(),
+            generation,
+            born_ms: clock::monotonic_ms(),
+        };
+        let old = {
+            let mut slots = self.slots.lock();
+            slots.get_mut(slot_of(key)).and_then(|s| s.replace(entry))
+        };
+        drop(old);
+    }
+}
