@@ -16,12 +16,14 @@ PORT ?= 8080
 FLAVOR ?= lean
 export PORT ACCEL SMP MEM APPEND
 
-.PHONY: help deps kernel defconfig run test patches tree initramfs check-host clean-build
+.PHONY: help deps kernel defconfig run test test-lean test-debug bench patches tree initramfs check-host clean-build
 
 help:
 	@echo "tux make targets:"
 	@echo "  make run [DOCROOT=dir] [PORT=n]  set up everything, build and boot the TUX kernel in QEMU"
-	@echo "  make test                         run every test layer (host, patches, kernel, KUnit, QEMU e2e)"
+	@echo "  make test                         run every test layer (host, patches, lean and debug kernels: KUnit, QEMU e2e)"
+	@echo "  make test-lean / make test-debug  the same with one kernel (debug: KASAN, UBSAN, lockdep, kmemleak)"
+	@echo "  make bench [BENCH_QUICK=1]        tux vs nginx vs lighttpd in one guest (Documentation/benchmarks/)"
 	@echo "  make deps                         install host dependencies (idempotent)"
 	@echo "  make kernel [FLAVOR=lean|defconfig]  build bzImage in \$$TUX_CACHE/build-FLAVOR"
 	@echo "  make defconfig                    configure x86_64_defconfig + CONFIG_TUX (FLAVOR=defconfig)"
@@ -52,6 +54,17 @@ run: kernel initramfs
 
 test:
 	@tools/test.sh
+
+# Benchmarks (never part of make test): BENCH_QUICK=1 for a short run.
+bench: kernel
+	@tools/bench/bench.py --kernel $(TUX_CACHE)/bzImage-lean $(if $(BENCH_QUICK),--quick)
+
+# The two kernels of `make test` separately.
+test-lean:
+	@TUX_TEST_FLAVORS=lean tools/test.sh
+
+test-debug:
+	@TUX_TEST_FLAVORS=debug tools/test.sh
 
 check-host:
 	cargo test --workspace

@@ -5,6 +5,7 @@
 #
 # Flavors (configs/*.config are merged in order on top of a base):
 #   lean       tinyconfig + qemu-lean + tux + kunit   (CI and `make test`)
+#   debug      lean + debug (KASAN, UBSAN, KFENCE, lockdep, kmemleak...)
 #   defconfig  x86_64_defconfig + tux                  (`make defconfig`)
 #
 # The build directory is $TUX_CACHE/build-FLAVOR. It is reconfigured only
@@ -16,16 +17,18 @@ action=${1:-build}
 flavor=${2:-lean}
 BUILD=$TUX_CACHE/build-$flavor
 JOBS=${JOBS:-$(($(nproc) + 1))}
+
+case $flavor in
+lean) base=tinyconfig; fragments=(qemu-lean tux kunit) ;;
+# Rust with KASAN needs clang (init/Kconfig: !KASAN || CC_IS_CLANG).
+debug) base=tinyconfig; fragments=(qemu-lean tux kunit debug); TUX_LLVM=1 ;;
+defconfig) base=x86_64_defconfig; fragments=(tux) ;;
+*) die "unknown kernel flavor '$flavor' (lean, debug or defconfig)" ;;
+esac
 # GCC builds ~25% faster than clang here; TUX_LLVM=1 selects LLVM=-19.
 KMAKE=(make -C "$TUX_KSRC" O="$BUILD" -j"$JOBS" -s)
 [ "${TUX_LLVM:-0}" = 1 ] && KMAKE+=(LLVM=-19)
 [ -n "${CLIPPY:-}" ] && KMAKE+=(CLIPPY=1)
-
-case $flavor in
-lean) base=tinyconfig; fragments=(qemu-lean tux kunit) ;;
-defconfig) base=x86_64_defconfig; fragments=(tux) ;;
-*) die "unknown kernel flavor '$flavor' (lean or defconfig)" ;;
-esac
 fragment_files=()
 for f in "${fragments[@]}"; do fragment_files+=("$TUX_ROOT/configs/$f.config"); done
 
@@ -50,8 +53,10 @@ configure() {
 	# check that every option the fragments ask for survived.
 	local line lost=()
 	while IFS= read -r line; do
-		case $line in CONFIG_*=*) ;; *) continue ;; esac
-		grep -qxF "$line" "$BUILD/.config" || lost+=("$line")
+		case $line in
+		CONFIG_*=n) grep -q "^${line%=n}=" "$BUILD/.config" && lost+=("$line") ;;
+		CONFIG_*=*) grep -qxF "$line" "$BUILD/.config" || lost+=("$line") ;;
+		esac
 	done < <(cat "${fragment_files[@]}")
 	if [ ${#lost[@]} -gt 0 ]; then
 		grep -q '^CONFIG_RUST=y' "$BUILD/.config" ||

@@ -39,6 +39,15 @@ done
 cp "$TUX_ROOT/tools/guest/init" "$stage/init"
 cp "$TUX_ROOT/tools/guest/run-guest-tests" "$stage/tests/"
 cp -r "$TUX_ROOT/tools/guest/tests/guest" "$TUX_ROOT/tools/guest/tests/final" "$stage/tests/"
+# make bench: the peers, their configuration and the guest's bench script.
+if [ "${TUX_GUEST_BENCH:-0}" = 1 ]; then
+	mkdir -p "$stage/bench" "$stage/etc/nginx" "$stage/usr/lib"
+	cp "$TUX_ROOT"/tools/bench/guest-bench.sh "$TUX_ROOT"/tools/bench/*.conf "$stage/bench/"
+	cp /etc/nginx/mime.types "$stage/etc/nginx/"
+	cp -r /usr/lib/lighttpd "$stage/usr/lib/"
+fi
+# The debug kernel's checks (kmemleak) run with the final tests.
+[ "${TUX_GUEST_DEBUG:-0}" = 1 ] && cp "$TUX_ROOT"/tools/guest/tests/debug/* "$stage/tests/final/"
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$stage/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$stage/etc/group"
 # Keep ownership and modes of the docroot: TUX serves only world-readable

@@ -4,8 +4,10 @@
 #   deps      make deps (a failure here fails everything after it)
 #   host      cargo test of the workspace, rustfmt and clippy
 #   patches   the series applies with git am on the pinned tree; checkpatch
-#   kernel    the lean TUX kernel builds
-#   e2e       one QEMU boot: KUnit (KTAP), in-guest tests, host tests
+#   kernel-F  the TUX kernel of flavor F builds (lean, then debug)
+#   e2e-F     one QEMU boot of it: KUnit (KTAP), in-guest tests, host tests
+#
+# TUX_TEST_FLAVORS="lean" limits the run to the lean kernel (make test-lean).
 #
 # Each layer reports "<layer>: N passed, N failed"; the last line sums them.
 # A layer that cannot run because an earlier one failed counts as failed,
@@ -94,36 +96,55 @@ fi
 tree_ok=$((f == 0))
 layer patches $p $f
 
-# --- kernel ------------------------------------------------------------
-kernel_ok=0
-if [ $tree_ok = 1 ] && check "kernel/build-lean" "$LOGS/kernel-build.log" \
-	"$TUX_ROOT/tools/kernel-build.sh" build lean; then
-	kernel_ok=1
-	layer kernel 1 0
-else
-	layer kernel 0 1
-fi
-
-# --- e2e ---------------------------------------------------------------
+# --- kernel and e2e, per flavor ------------------------------------------
+# lean: the fast test kernel. debug: the same plus KASAN, UBSAN, KFENCE,
+# lockdep, DEBUG_OBJECTS and kmemleak (configs/debug.config), booted with
+# panic_on_warn; any report fails the run.
 FIXTURE=$TUX_CACHE/fixture
 build_fixture() {
 	rm -rf "$FIXTURE" && mkdir -p "$FIXTURE" &&
 		python3 "$TUX_ROOT/tools/test/fixture.py" "$FIXTURE/www" --manifest "$FIXTURE/manifest.json"
 }
-if [ $kernel_ok = 1 ] &&
-	check "e2e/fixture" "$LOGS/fixture.log" build_fixture &&
-	check "e2e/initramfs" "$LOGS/initramfs.log" "$TUX_ROOT/tools/mkinitramfs.sh" \
-		"$FIXTURE/initramfs.cpio.gz" "$FIXTURE/www"; then
-	python3 "$TUX_ROOT/tools/test/e2e.py" --kernel "$TUX_CACHE/bzImage-lean" \
-		--initrd "$FIXTURE/initramfs.cpio.gz" --manifest "$FIXTURE/manifest.json" \
-		--log "$LOGS/console.log" --json "$LOGS/e2e.json" | tee "$LOGS/e2e.log" | grep -v '^e2e: '
-	read -r ep ef < <(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["passed"], d["failed"])' \
-		"$LOGS/e2e.json" 2>/dev/null || echo "0 1")
-	layer e2e "$ep" "$ef"
-else
-	echo "FAIL e2e (not run: the kernel or initramfs did not build)"
-	layer e2e 0 1
-fi
+fixture_ok=0
+
+kernel_and_e2e() { # FLAVOR
+	local flavor=$1 append="" boot_timeout=300 debug=0
+	if [ "$flavor" = debug ]; then
+		append="panic_on_warn=1"
+		boot_timeout=900
+		debug=1
+	fi
+	local kernel_ok=0
+	if [ $tree_ok = 1 ] && check "kernel/build-$flavor" "$LOGS/kernel-build-$flavor.log" \
+		"$TUX_ROOT/tools/kernel-build.sh" build "$flavor"; then
+		kernel_ok=1
+		layer "kernel-$flavor" 1 0
+	else
+		layer "kernel-$flavor" 0 1
+	fi
+	if [ $fixture_ok = 0 ] && check "e2e/fixture" "$LOGS/fixture.log" build_fixture; then
+		fixture_ok=1
+	fi
+	local initrd=$FIXTURE/initramfs-$flavor.cpio.gz
+	if [ $kernel_ok = 1 ] && [ $fixture_ok = 1 ] &&
+		check "e2e/initramfs-$flavor" "$LOGS/initramfs-$flavor.log" \
+			env TUX_GUEST_DEBUG=$debug "$TUX_ROOT/tools/mkinitramfs.sh" "$initrd" "$FIXTURE/www"; then
+		python3 "$TUX_ROOT/tools/test/e2e.py" --kernel "$TUX_CACHE/bzImage-$flavor" \
+			--initrd "$initrd" --manifest "$FIXTURE/manifest.json" --append "$append" \
+			--boot-timeout $boot_timeout --log "$LOGS/console-$flavor.log" \
+			--json "$LOGS/e2e-$flavor.json" | tee "$LOGS/e2e-$flavor.log" | grep -v '^e2e: '
+		read -r ep ef < <(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["passed"], d["failed"])' \
+			"$LOGS/e2e-$flavor.json" 2>/dev/null || echo "0 1")
+		layer "e2e-$flavor" "$ep" "$ef"
+	else
+		echo "FAIL e2e-$flavor (not run: the kernel, fixture or initramfs did not build)"
+		layer "e2e-$flavor" 0 1
+	fi
+}
+
+for flavor in ${TUX_TEST_FLAVORS:-lean debug}; do
+	kernel_and_e2e "$flavor"
+done
 
 echo
 say "make test took $((SECONDS - t_start)) s; logs in $LOGS"

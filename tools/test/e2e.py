@@ -230,6 +230,7 @@ def main():
     ap.add_argument("--boot-timeout", type=int, default=300,
                     help="seconds until the guest must reach its host phase")
     ap.add_argument("--smp", type=int, default=2)
+    ap.add_argument("--append", default="", help="extra kernel command line")
     ap.add_argument("--echo", action="store_true", help="print the console live")
     args = ap.parse_args()
 
@@ -238,7 +239,7 @@ def main():
     accel = tuxvm.choose_accel(args.kernel, args.initrd)
     argv = tuxvm.qemu_argv(args.kernel, args.initrd, "test",
                            [(http_port, tuxvm.GUEST_HTTP_PORT), (plumbing_port, 8081)],
-                           accel=accel, smp=args.smp)
+                           accel=accel, smp=args.smp, append=args.append)
     tuxvm.log(f"e2e: booting under {accel.upper()}; console log: {args.log}")
     t0 = time.monotonic()
     proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,

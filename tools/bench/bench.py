@@ -1,0 +1,244 @@
+#!/usr/bin/env python3
+"""make bench: TUX against nginx and lighttpd, in one guest, on two clocks.
+
+Boots the lean TUX kernel under QEMU with the bench payload (nginx,
+lighttpd, wrk, tools/bench/guest-bench.sh) and measures every server on the
+same workloads in the same boot:
+
+  * files of 1 KiB, 16 KiB and 1 MiB;
+  * keep-alive, and a new connection per request (Connection: close);
+  * 1, 32 and 256 concurrent connections (wrk, inside the guest, loopback).
+
+Two clocks: wall clock under multi-threaded TCG, and QEMU -icount (guest
+time proportional to guest instructions, so ratios repeat run to run). Each
+figure is the median of --runs runs, reported with its spread (min..max).
+
+Writes results.json, results.md (tables with the ratios tux/nginx and
+tux/lighttpd) and one SVG chart per clock into --out (default
+Documentation/benchmarks/). --quick: 1 KiB and 1 MiB keep-alive, 32
+connections, 1 run, 1 s, for iteration.
+"""
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import tuxvm  # noqa: E402
+
+SIZES = {"1k": 1024, "16k": 16 * 1024, "1m": 1024 * 1024}
+SERVERS = ["tux", "nginx", "lighttpd"]
+
+
+def log(msg):
+    tuxvm.log(f"bench: {msg}")
+
+
+def build_payload(cache):
+    www = os.path.join(cache, "bench", "www")
+    os.makedirs(www, exist_ok=True)
+    rng = random.Random(4242)
+    for name, size in SIZES.items():
+        path = os.path.join(www, f"{name}.bin")
+        if not os.path.exists(path) or os.path.getsize(path) != size:
+            with open(path, "wb") as f:
+                f.write(rng.randbytes(size))
+        os.chmod(path, 0o644)
+    initrd = os.path.join(cache, "bench", "initramfs.cpio.gz")
+    env = dict(os.environ, TUX_GUEST_BENCH="1",
+               GUEST_PROGRAMS="/usr/bin/wrk /usr/sbin/nginx /usr/sbin/lighttpd")
+    subprocess.run([os.path.join(ROOT, "tools", "mkinitramfs.sh"), initrd, www],
+                   env=env, check=True, stdout=subprocess.DEVNULL)
+    return initrd
+
+
+def boot(kernel, initrd, clock, params, timeout):
+    """One guest run; returns the parsed BENCH records."""
+    append = " ".join(f"BENCH_{k.upper()}={v}" for k, v in params.items())
+    argv = tuxvm.qemu_argv(kernel, initrd, "bench", [], smp=2, mem="2048M", append=append)
+    if clock == "icount":
+        i = argv.index("tcg,thread=multi")
+        argv[i] = "tcg,thread=single"
+        argv[i + 1:i + 1] = ["-icount", "shift=0"]
+    records, errors = [], []
+    t0 = time.monotonic()
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    try:
+        for raw in proc.stdout:
+            line = raw.decode("utf-8", "replace").strip()
+            if line.startswith("BENCH {"):
+                rec = json.loads(line[6:])
+                rec["clock"] = clock
+                records.append(rec)
+                print(f"  [{clock} {time.monotonic() - t0:6.0f}s] {rec['server']:8} "
+                      f"{rec['size']:>3} {rec['mode']:9} c={rec['conns']:<3} run {rec['run']}: "
+                      f"{rec['rps']:>10} req/s", flush=True)
+            elif line.startswith("BENCH-ERROR"):
+                errors.append(line)
+                print(f"  {line}", flush=True)
+            elif "TUX-BENCH-END" in line:
+                break
+            if time.monotonic() - t0 > timeout:
+                errors.append(f"{clock}: timed out after {timeout} s")
+                break
+    finally:
+        proc.kill()
+        proc.wait()
+    return records, errors
+
+
+def summarise(records):
+    groups = {}
+    for r in records:
+        key = (r["clock"], r["server"], r["size"], r["mode"], r["conns"])
+        groups.setdefault(key, []).append(r)
+    rows = []
+    for (clock, server, size, mode, conns), rs in sorted(groups.items()):
+        rps = [float(r["rps"]) for r in rs]
+        reqs = sum(r["requests"] for r in rs)
+        jiffies = sum(r["busy_jiffies"] for r in rs)
+        rows.append({
+            "clock": clock, "server": server, "size": size, "mode": mode, "conns": conns,
+            "runs": len(rs),
+            "rps": statistics.median(rps), "rps_min": min(rps), "rps_max": max(rps),
+            "bytes_per_s": statistics.median(rps) * SIZES[size],
+            "p50_us": statistics.median(r["p50_us"] for r in rs),
+            "p99_us": statistics.median(r["p99_us"] for r in rs),
+            # Busy CPU (all vCPUs, server and wrk together) per request, µs.
+            "cpu_us_per_req": (jiffies * 10_000 / reqs) if reqs else None,
+            "errors": sum(r["errors"] for r in rs),
+            "non2xx": sum(r["non2xx"] for r in rs),
+        })
+    return rows
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}" if a and b else "-"
+
+
+def markdown(rows, command):
+    out = [f"Command: `{command}`", ""]
+    for clock in sorted({r["clock"] for r in rows}):
+        out += [f"### Clock: {clock}", "",
+                "| size | mode | conns | tux req/s | nginx req/s | lighttpd req/s | tux/nginx | "
+                "tux/lighttpd | p99 µs tux / nginx | CPU µs/req tux / nginx | errors |",
+                "|---|---|---|---|---|---|---|---|---|---|---|"]
+        keyed = {(r["server"], r["size"], r["mode"], r["conns"]): r
+                 for r in rows if r["clock"] == clock}
+        for size in SIZES:
+            for mode in ("keepalive", "close"):
+                for conns in sorted({r["conns"] for r in rows}):
+                    t = keyed.get(("tux", size, mode, conns))
+                    n = keyed.get(("nginx", size, mode, conns))
+                    lt = keyed.get(("lighttpd", size, mode, conns))
+                    if not (t or n or lt):
+                        continue
+
+                    def cell(r):
+                        if not r:
+                            return "-"
+                        return f"{r['rps']:.0f} ({r['rps_min']:.0f}..{r['rps_max']:.0f})"
+
+                    def cpu(r):
+                        return f"{r['cpu_us_per_req']:.0f}" if r and r["cpu_us_per_req"] else "-"
+                    errs = sum(r["errors"] + r["non2xx"] for r in (t, n, lt) if r)
+                    out.append(
+                        f"| {size} | {mode} | {conns} | {cell(t)} | {cell(n)} | {cell(lt)} | "
+                        f"{ratio(t and t['rps'], n and n['rps'])} | "
+                        f"{ratio(t and t['rps'], lt and lt['rps'])} | "
+                        f"{t['p99_us'] if t else '-'} / {n['p99_us'] if n else '-'} | "
+                        f"{cpu(t)} / {cpu(n)} | {errs} |")
+        out.append("")
+    return "\n".join(out)
+
+
+def svg(rows, clock):
+    """A grouped bar chart of requests/s per workload (log scale)."""
+    import math
+    data = [r for r in rows if r["clock"] == clock]
+    workloads = sorted({(r["size"], r["mode"], r["conns"]) for r in data},
+                       key=lambda w: (list(SIZES).index(w[0]), w[1], w[2]))
+    keyed = {(r["server"], r["size"], r["mode"], r["conns"]): r["rps"] for r in data}
+    colors = {"tux": "#d62728", "nginx": "#2ca02c", "lighttpd": "#1f77b4"}
+    w_group, bar, h, top, left = 60, 16, 300, 40, 60
+    width = left + w_group * len(workloads) + 20
+    vmax = max([v for v in keyed.values() if v > 0] + [10])
+    lmax = math.log10(vmax) + 0.2
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{h + top + 110}" '
+             f'font-family="sans-serif" font-size="10">',
+             f'<text x="{left}" y="20" font-size="14">requests/s ({clock} clock, log scale)</text>']
+    for d in range(0, int(lmax) + 1):
+        y = top + h - h * d / lmax
+        parts.append(f'<line x1="{left}" x2="{width - 10}" y1="{y:.0f}" y2="{y:.0f}" stroke="#ddd"/>')
+        parts.append(f'<text x="{left - 5}" y="{y + 3:.0f}" text-anchor="end">1e{d}</text>')
+    for i, (size, mode, conns) in enumerate(workloads):
+        x0 = left + i * w_group + 6
+        for j, server in enumerate(SERVERS):
+            v = keyed.get((server, size, mode, conns), 0)
+            bh = h * math.log10(v) / lmax if v > 1 else 0
+            parts.append(f'<rect x="{x0 + j * bar}" y="{top + h - bh:.1f}" width="{bar - 2}" '
+                         f'height="{bh:.1f}" fill="{colors[server]}"><title>{server} {size} '
+                         f'{mode} c={conns}: {v:.0f} req/s</title></rect>')
+        label = f"{size} {'ka' if mode == 'keepalive' else 'close'} c{conns}"
+        parts.append(f'<text transform="translate({x0 + 20},{top + h + 8}) rotate(60)">{label}</text>')
+    for j, server in enumerate(SERVERS):
+        parts.append(f'<rect x="{left + j * 90}" y="{top + h + 80}" width="10" height="10" '
+                     f'fill="{colors[server]}"/><text x="{left + j * 90 + 14}" y="{top + h + 89}">'
+                     f'{server}</text>')
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--kernel", required=True)
+    ap.add_argument("--out", default=os.path.join(ROOT, "Documentation", "benchmarks"))
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--secs", type=int, default=2)
+    ap.add_argument("--clocks", default="wall,icount")
+    ap.add_argument("--servers", default=",".join(SERVERS))
+    args = ap.parse_args()
+
+    cache = os.environ.get("TUX_CACHE", os.path.expanduser("~/.cache/tux"))
+    params = {"servers": args.servers, "sizes": "1k,16k,1m", "conns": "1,32,256",
+              "modes": "keepalive,close", "runs": args.runs, "secs": args.secs}
+    if args.quick:
+        params.update(sizes="1k,1m", conns="32", modes="keepalive", runs=1, secs=1)
+    command = "make bench" + (" BENCH_QUICK=1" if args.quick else "")
+    log("building the bench guest (nginx, lighttpd, wrk, 1k/16k/1m files)")
+    initrd = build_payload(cache)
+    records, errors = [], []
+    t0 = time.monotonic()
+    for clock in args.clocks.split(","):
+        log(f"{clock} clock: booting; params {params}")
+        r, e = boot(args.kernel, initrd, clock, params, timeout=1500)
+        records += r
+        errors += e
+    rows = summarise(records)
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "results.json"), "w") as f:
+        json.dump({"command": command, "params": params, "errors": errors, "rows": rows,
+                   "records": records}, f, indent=1)
+    with open(os.path.join(args.out, "results.md"), "w") as f:
+        f.write(markdown(rows, command) + "\n")
+    for clock in sorted({r["clock"] for r in rows}):
+        with open(os.path.join(args.out, f"rps-{clock}.svg"), "w") as f:
+            f.write(svg(rows, clock) + "\n")
+    print(markdown(rows, command))
+    log(f"done in {time.monotonic() - t0:.0f} s; results in {args.out}")
+    if errors:
+        log(f"errors: {errors}")
+    return 1 if errors or not rows else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
