@@ -7,7 +7,9 @@
 #   kernel-F  the TUX kernel of flavor F builds (lean, then debug)
 #   e2e-F     one QEMU boot of it: KUnit (KTAP), in-guest tests, host tests
 #
-# TUX_TEST_FLAVORS="lean" limits the run to the lean kernel (make test-lean).
+# TUX_TEST_FLAVORS="lean debug" adds the debug kernel (make test-debug runs it
+# alone); it is not in the default run yet: under TCG with KASAN the e2e
+# suite takes far longer than CI allows.
 #
 # Each layer reports "<layer>: N passed, N failed"; the last line sums them.
 # A layer that cannot run because an earlier one failed counts as failed,
@@ -142,7 +144,7 @@ kernel_and_e2e() { # FLAVOR
 	fi
 }
 
-for flavor in ${TUX_TEST_FLAVORS:-lean debug}; do
+for flavor in ${TUX_TEST_FLAVORS:-lean}; do
 	kernel_and_e2e "$flavor"
 done
 
