@@ -104,20 +104,26 @@ pub fn format_http_date(secs: u64) -> [u8; HTTP_DATE_LEN] {
     if let Some(d) = out.get_mut(0..3) {
         d.copy_from_slice(wd);
     }
-    put2(&mut out, 5, c.day);
-    let mon = MONTHS
+    put_civil(&mut out, c, sod, [5, 8, 12, 17]);
+    out
+}
+
+/// Writes day, month name, 4-digit year and HH:MM:SS at the given offsets
+/// (the separators are already in `out`).
+fn put_civil(out: &mut [u8], c: Civil, sod: u64, [day, mon, year, time]: [usize; 4]) {
+    put2(out, day, c.day);
+    let name = MONTHS
         .get((c.month.saturating_sub(1)) as usize)
         .copied()
         .unwrap_or(b"Jan");
-    if let Some(d) = out.get_mut(8..11) {
-        d.copy_from_slice(mon);
+    if let Some(d) = out.get_mut(mon..mon.saturating_add(3)) {
+        d.copy_from_slice(name);
     }
-    put2(&mut out, 12, c.year / 100);
-    put2(&mut out, 14, c.year % 100);
-    put2(&mut out, 17, sod / 3600);
-    put2(&mut out, 20, sod / 60 % 60);
-    put2(&mut out, 23, sod % 60);
-    out
+    put2(out, year, c.year / 100);
+    put2(out, year.saturating_add(2), c.year % 100);
+    put2(out, time, sod / 3600);
+    put2(out, time.saturating_add(3), sod / 60 % 60);
+    put2(out, time.saturating_add(6), sod % 60);
 }
 
 /// A moment with its `Date` text, formatted once.
@@ -175,19 +181,7 @@ pub fn format_clf_date(secs: u64) -> [u8; CLF_DATE_LEN] {
     let c = civil_from_days(secs / 86_400);
     let sod = secs % 86_400;
     let mut out = *b"01/Jan/1970:00:00:00 +0000";
-    put2(&mut out, 0, c.day);
-    let mon = MONTHS
-        .get((c.month.saturating_sub(1)) as usize)
-        .copied()
-        .unwrap_or(b"Jan");
-    if let Some(d) = out.get_mut(3..6) {
-        d.copy_from_slice(mon);
-    }
-    put2(&mut out, 7, c.year / 100);
-    put2(&mut out, 9, c.year % 100);
-    put2(&mut out, 12, sod / 3600);
-    put2(&mut out, 15, sod / 60 % 60);
-    put2(&mut out, 18, sod % 60);
+    put_civil(&mut out, c, sod, [0, 3, 7, 12]);
     out
 }
 
