@@ -104,8 +104,6 @@ struct Inner {
     /// Path names: routed path, index name, `.gz` name, C string.
     scratch: KVec<u8>,
     response: Option<Response>,
-    /// A response has been completed on this connection.
-    served: bool,
     /// The time for `Date`, formatted at most once per second.
     now: Now,
 }
@@ -129,7 +127,6 @@ impl Connection {
                     head,
                     scratch,
                     response: None,
-                    served: false,
                     now: Now::at(clock::real_seconds()),
                 }),
                 server,
@@ -228,7 +225,6 @@ impl Inner {
                     Err(step) => return step,
                 }
                 let keep_alive = self.response.take().is_some_and(|r| r.keep_alive);
-                self.served = true;
                 if !keep_alive {
                     return Step::Close;
                 }
@@ -277,7 +273,10 @@ impl Inner {
     /// Drops the first `n` bytes of input.
     fn consume(&mut self, n: usize) {
         let n = n.min(self.used);
-        self.input.copy_within(n..self.used, 0);
+        // `n <= used <= input.len()`: this copy cannot go out of bounds.
+        if let Some(live) = self.input.get_mut(..self.used) {
+            live.copy_within(n.., 0);
+        }
         self.used = self.used.saturating_sub(n);
     }
 
