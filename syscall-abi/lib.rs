@@ -1,0 +1,13 @@
+// SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note
+
+//! `tux-abi`: the `tux(2)` ABI for userspace (libtux) and host tests.
+//!
+//! The definitions live in `abi.rs`, which the kernel builds as a module of
+//! its own `tux` crate.
+
+#![no_std]
+#![deny(missing_docs)]
+
+#[path = "abi.rs"]
+mod abi;
+pub use abi::*;
