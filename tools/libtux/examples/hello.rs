@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The smallest tux user module: `GET /hello` answers
+//! "Hello from a tux user module".
+//!
+//! Run as root (CAP_NET_ADMIN) on a kernel with a running TUX
+//! (`tux run`, or `echo 1 > /proc/sys/net/tux/running`):
+//!
+//! ```text
+//! hello [THREADS]        # then: curl http://host/hello
+//! ```
+//! SIGINT/SIGTERM stop it.
+
+use libtux::{Outcome, Request, Result, Server};
+
+fn hello(req: &mut Request) -> Result<Outcome> {
+    req.respond(
+        200,
+        &[("Content-Type", "text/plain")],
+        b"Hello from a tux user module\n",
+    )
+}
+
+fn main() {
+    let threads = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1);
+    if let Err(e) = run(threads) {
+        eprintln!("hello: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run(threads: u32) -> Result<()> {
+    let mut server = Server::new()?;
+    server.register("/hello", hello)?;
+    stop_on_signals(server.stopper());
+    let r = server.run(threads);
+    server.unregister_all()?;
+    r
+}
+
+/// Stops the server on SIGINT/SIGTERM: the signals are blocked in every
+/// thread and taken by a dedicated one with sigwait.
+fn stop_on_signals(stopper: libtux::Stopper) {
+    // SAFETY: plain signal-mask manipulation on local, initialised sets.
+    let set = unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGINT);
+        libc::sigaddset(&mut set, libc::SIGTERM);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        set
+    };
+    std::thread::spawn(move || {
+        let mut sig = 0;
+        // SAFETY: `set` is initialised; sigwait writes `sig`.
+        unsafe { libc::sigwait(&set, &mut sig) };
+        stopper.stop();
+    });
+}

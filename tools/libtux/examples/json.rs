@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A module computing JSON: `GET /api/stats` answers
+//! `{"requests":N,"time":T,"client":"A","path":"P","user_agent":"U"}`
+//! with a request counter shared by all module threads, the Unix time,
+//! and request data escaped as JSON strings.
+//!
+//! ```text
+//! json [THREADS]         # then: curl http://host/api/stats
+//! ```
+
+use libtux::{Method, Module, Outcome, Request, Result, Server};
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Escapes `s` as the inside of a JSON string (RFC 8259 §7).
+fn json_escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len() + 2);
+    for c in s.chars() {
+        match c {
+            '"' => o.push_str("\\\""),
+            '\\' => o.push_str("\\\\"),
+            '\n' => o.push_str("\\n"),
+            '\r' => o.push_str("\\r"),
+            '\t' => o.push_str("\\t"),
+            c if (c as u32) < 0x20 || c == '\u{2028}' || c == '\u{2029}' => {
+                let _ = write!(o, "\\u{:04x}", c as u32);
+            }
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+struct Stats {
+    requests: AtomicU64,
+}
+
+impl Module for Stats {
+    fn handle(&self, req: &mut Request) -> Result<Outcome> {
+        if !matches!(req.method(), Method::Get | Method::Head) {
+            return req.respond(405, &[("Allow", "GET, HEAD")], b"");
+        }
+        let n = self.requests.fetch_add(1, Ordering::Relaxed) + 1;
+        let time = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let client = req.client_addr().map(|a| a.to_string()).unwrap_or_default();
+        let path = req.path()?.to_string();
+        let ua = req.header("user-agent")?.unwrap_or("").to_string();
+        let body = format!(
+            "{{\"requests\":{n},\"time\":{time},\"client\":\"{}\",\"path\":\"{}\",\"user_agent\":\"{}\"}}\n",
+            json_escape(&client),
+            json_escape(&path),
+            json_escape(&ua)
+        );
+        req.respond(
+            200,
+            &[
+                ("Content-Type", "application/json"),
+                ("Cache-Control", "no-store"),
+            ],
+            body.as_bytes(),
+        )
+    }
+}
+
+fn main() {
+    let threads = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(2);
+    let run = || -> Result<()> {
+        let mut server = Server::new()?;
+        server.register(
+            "/api/stats",
+            Stats {
+                requests: AtomicU64::new(0),
+            },
+        )?;
+        let r = server.run(threads);
+        server.unregister_all()?;
+        r
+    };
+    if let Err(e) = run() {
+        eprintln!("json: {e}");
+        std::process::exit(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json_escape;
+
+    #[test]
+    fn escapes() {
+        assert_eq!(
+            json_escape("a\"b\\c\n\u{1}\u{2028}é"),
+            "a\\\"b\\\\c\\n\\u0001\\u2028é"
+        );
+    }
+}
