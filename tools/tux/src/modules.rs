@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The daemon's built-in modules (the `kind`s of `[[modules]]`).
+
+use libtux::{Method, Module, Outcome, Request, Result};
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// `kind = "hello"`.
+pub struct Hello;
+
+impl Module for Hello {
+    fn handle(&self, req: &mut Request) -> Result<Outcome> {
+        req.respond(
+            200,
+            &[("Content-Type", "text/plain")],
+            b"Hello from a tux user module\n",
+        )
+    }
+}
+
+/// `kind = "json"`: `{"requests":N,"time":T,"client":"A","path":"P"}`.
+#[derive(Default)]
+pub struct Json {
+    requests: AtomicU64,
+}
+
+/// Escapes `s` as the inside of a JSON string (RFC 8259 §7).
+pub fn json_escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len() + 2);
+    for c in s.chars() {
+        match c {
+            '"' => o.push_str("\\\""),
+            '\\' => o.push_str("\\\\"),
+            '\n' => o.push_str("\\n"),
+            '\r' => o.push_str("\\r"),
+            '\t' => o.push_str("\\t"),
+            c if (c as u32) < 0x20 || c == '\u{2028}' || c == '\u{2029}' => {
+                let _ = write!(o, "\\u{:04x}", c as u32);
+            }
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+impl Module for Json {
+    fn handle(&self, req: &mut Request) -> Result<Outcome> {
+        if !matches!(req.method(), Method::Get | Method::Head) {
+            return req.respond(405, &[("Allow", "GET, HEAD")], b"");
+        }
+        let n = self
+            .requests
+            .fetch_add(1, Ordering::Relaxed)
+            .wrapping_add(1);
+        let time = libtux::head::now_secs();
+        let client = req.client_addr().map(|a| a.to_string()).unwrap_or_default();
+        let path = req.path()?.to_string();
+        let body = format!(
+            "{{\"requests\":{n},\"time\":{time},\"client\":\"{}\",\"path\":\"{}\"}}\n",
+            json_escape(&client),
+            json_escape(&path)
+        );
+        req.respond(
+            200,
+            &[
+                ("Content-Type", "application/json"),
+                ("Cache-Control", "no-store"),
+            ],
+            body.as_bytes(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_json() {
+        assert_eq!(
+            json_escape("a\"b\\c\n\u{1}\u{2028}é/"),
+            "a\\\"b\\\\c\\n\\u0001\\u2028é/"
+        );
+    }
+}
