@@ -160,6 +160,59 @@ pub fn index_path<'o>(dir: &[u8], out: &'o mut [u8]) -> Option<&'o [u8]> {
     )
 }
 
+/// Longest module prefix, without its leading `/`.
+pub const MODULE_PREFIX_MAX: usize = 255;
+
+/// Validates a module's URL prefix (`/name` or `/a/b`) and returns it as
+/// the HTTP core resolves paths: without the leading `/`. A prefix must be
+/// in canonical form (no empty, `.` or `..` segments, no trailing `/`, no
+/// `%`, `\`, control or non-ASCII bytes), so that matching it against
+/// resolved paths cannot be dodged by encodings.
+pub fn module_prefix(raw: &[u8]) -> Option<&[u8]> {
+    let rest = raw.strip_prefix(b"/")?;
+    if rest.is_empty() || rest.len() > MODULE_PREFIX_MAX {
+        return None;
+    }
+    for seg in rest.split(|&b| b == b'/') {
+        if seg.is_empty() || seg == b"." || seg == b".." {
+            return None;
+        }
+        if seg
+            .iter()
+            .any(|&b| !b.is_ascii_graphic() || b == b'%' || b == b'\\' || b == b'?' || b == b'#')
+        {
+            return None;
+        }
+    }
+    Some(rest)
+}
+
+/// Whether a module `prefix` (from [`module_prefix`]) covers the resolved
+/// request path `path` (relative, as [`route`] produces it): the path is the
+/// prefix itself or lies beneath it.
+pub fn prefix_covers(prefix: &[u8], path: &[u8]) -> bool {
+    match path.strip_prefix(prefix) {
+        Some(rest) => !prefix.is_empty() && (rest.is_empty() || rest.first() == Some(&b'/')),
+        None => false,
+    }
+}
+
+/// Resolves the path of `req` into `buf` for module matching, whatever its
+/// method; `None` if it does not resolve (static routing then answers it).
+pub fn module_path<'b>(req: &Request<'_>, buf: &'b mut [u8]) -> Option<&'b [u8]> {
+    match req.target_form {
+        TargetForm::Origin | TargetForm::Absolute => {}
+        TargetForm::Authority | TargetForm::Asterisk => return None,
+    }
+    path::resolve_path(req.path, buf).ok().map(|r| r.path)
+}
+
+/// Whether a request with this method is handed to the fallback server
+/// (when one listens): TUX itself answers only GET and HEAD.
+pub fn hands_off(method: &Method<'_>) -> bool {
+    !matches!(method, Method::Get | Method::Head)
+}
+
 /// Writes `file.gz` into `out`.
 pub fn gz_path<'o>(file: &[u8], out: &'o mut [u8]) -> Option<&'o [u8]> {
     if file.is_empty() {

@@ -35,6 +35,8 @@ pub enum Status {
     NotImplemented,
     /// 503 Service Unavailable.
     ServiceUnavailable,
+    /// 504 Gateway Timeout: a userspace module did not answer in time.
+    GatewayTimeout,
     /// 505 HTTP Version Not Supported.
     VersionNotSupported,
 }
@@ -72,6 +74,7 @@ impl Status {
             Status::InternalServerError => 500,
             Status::NotImplemented => 501,
             Status::ServiceUnavailable => 503,
+            Status::GatewayTimeout => 504,
             Status::VersionNotSupported => 505,
         }
     }
@@ -95,6 +98,7 @@ impl Status {
             Status::InternalServerError => b"500 Internal Server Error",
             Status::NotImplemented => b"501 Not Implemented",
             Status::ServiceUnavailable => b"503 Service Unavailable",
+            Status::GatewayTimeout => b"504 Gateway Timeout",
             Status::VersionNotSupported => b"505 HTTP Version Not Supported",
         }
     }
@@ -120,6 +124,7 @@ impl Status {
             Status::InternalServerError => error_page!("500 Internal Server Error"),
             Status::NotImplemented => error_page!("501 Not Implemented"),
             Status::ServiceUnavailable => error_page!("503 Service Unavailable"),
+            Status::GatewayTimeout => error_page!("504 Gateway Timeout"),
             Status::VersionNotSupported => error_page!("505 HTTP Version Not Supported"),
         })
     }
@@ -165,6 +170,7 @@ mod tests {
             Status::InternalServerError,
             Status::NotImplemented,
             Status::ServiceUnavailable,
+            Status::GatewayTimeout,
             Status::VersionNotSupported,
         ];
         for s in all {

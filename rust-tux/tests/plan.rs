@@ -3,6 +3,7 @@
 
 use tux_http::date::format_http_date;
 use tux_http::parser::{parse_request, Limits, Parse, Request};
+use tux_http::plan;
 use tux_http::plan::{
     gz_path, index_path, needs_index, plan_error, plan_static, route, Body, Config, Lookup, Object,
     ObjectKind, ObjectMeta, Plan, Route,
@@ -565,4 +566,70 @@ fn head_buffer_too_small() {
         &mut small,
     );
     assert_eq!(p.unwrap().status, Status::InternalServerError);
+}
+
+#[test]
+fn module_prefixes_are_canonical() {
+    assert_eq!(plan::module_prefix(b"/hello"), Some(&b"hello"[..]));
+    assert_eq!(plan::module_prefix(b"/api/v1"), Some(&b"api/v1"[..]));
+    for bad in [
+        &b""[..],
+        b"/",
+        b"hello",
+        b"/hello/",
+        b"//x",
+        b"/a/../b",
+        b"/./a",
+        b"/a%2fb",
+        b"/a\\b",
+        b"/a b",
+        b"/a?b",
+        b"/\xc3\xa9",
+    ] {
+        assert_eq!(plan::module_prefix(bad), None, "{:?}", bad);
+    }
+    assert_eq!(plan::module_prefix(&[b'a'; 300]), None);
+}
+
+#[test]
+fn prefixes_cover_their_subtree_only() {
+    assert!(plan::prefix_covers(b"hello", b"hello"));
+    assert!(plan::prefix_covers(b"hello", b"hello/x/y"));
+    assert!(!plan::prefix_covers(b"hello", b"hellox"));
+    assert!(!plan::prefix_covers(b"hello", b"hell"));
+    assert!(!plan::prefix_covers(b"hello", b""));
+    assert!(!plan::prefix_covers(b"", b"anything"));
+    assert!(plan::prefix_covers(b"api/v1", b"api/v1/stats"));
+    assert!(!plan::prefix_covers(b"api/v1", b"api/v10"));
+}
+
+#[test]
+fn module_paths_are_resolved_before_matching() {
+    let mut buf = [0u8; 256];
+    for (raw, want) in [
+        (
+            "GET /hel%6co/x HTTP/1.1\r\nHost: h\r\n\r\n",
+            Some(&b"hello/x"[..]),
+        ),
+        (
+            "POST /a/../hello HTTP/1.1\r\nHost: h\r\n\r\n",
+            Some(b"hello"),
+        ),
+        ("GET /../x HTTP/1.1\r\nHost: h\r\n\r\n", None),
+    ] {
+        let Ok(Parse::Complete { request, .. }) = parse_request(raw.as_bytes(), &Limits::DEFAULT)
+        else {
+            panic!("not parsed: {raw}");
+        };
+        assert_eq!(plan::module_path(&request, &mut buf), want, "{raw}");
+    }
+}
+
+#[test]
+fn only_get_and_head_stay_in_the_kernel() {
+    use tux_http::parser::Method;
+    assert!(!plan::hands_off(&Method::Get));
+    assert!(!plan::hands_off(&Method::Head));
+    assert!(plan::hands_off(&Method::Post));
+    assert!(plan::hands_off(&Method::Other(b"PROPFIND")));
 }
