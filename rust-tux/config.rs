@@ -37,6 +37,10 @@ pub(crate) struct Config {
     pub(crate) mode_forbidden: u16,
     /// Record requests in `/proc/net/tux/log`.
     pub(crate) logging: bool,
+    /// The port of the fallback userspace server (`clientport`); 0: none.
+    pub(crate) clientport: u16,
+    /// Time a module has to finish a request, ms (renewed by progress).
+    pub(crate) module_ms: i64,
 }
 
 impl Config {
@@ -48,7 +52,7 @@ impl Config {
         unsafe { bindings::tux_config_get(&mut raw) };
         let mut docroot = [0u8; bindings::TUX_DOCROOT_MAX as usize];
         for (d, s) in docroot.iter_mut().zip(raw.docroot.iter()) {
-            *d = *s as u8;
+            *d = *s;
         }
         // Always NUL-terminated, whatever C handed us.
         if let Some(last) = docroot.last_mut() {
@@ -83,6 +87,8 @@ impl Config {
             mode_allowed: (raw.mode_allowed & 0o7777) as u16,
             mode_forbidden: (raw.mode_forbidden & 0o7777) as u16,
             logging: raw.logging != 0,
+            clientport: u16::try_from(raw.clientport).unwrap_or(0),
+            module_ms: i64::from(raw.module_timeout).saturating_mul(1000),
         }
     }
 

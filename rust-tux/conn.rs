@@ -25,6 +25,7 @@ use crate::{
     },
     server::Shared,
     stats::STATS,
+    user::Info,
 };
 use kernel::{
     fs::{
@@ -32,13 +33,13 @@ use kernel::{
         File,
     },
     net::tcp::{SocketEvents, TcpStream},
-    new_mutex,
+    new_condvar, new_mutex,
     prelude::*,
     str::CStr,
     sync::{
         aref::ARef,
         atomic::{Atomic, Relaxed},
-        Arc, ArcBorrow, Mutex,
+        Arc, ArcBorrow, CondVar, Mutex,
     },
     workqueue::{self, impl_has_work, new_work, Work, WorkItem},
 };
@@ -65,7 +66,16 @@ pub(crate) struct Connection {
     deadline: Atomic<i64>,
     /// The client's IPv4 address, for the access log.
     peer: [u8; 4],
+    peer_port: u16,
+    /// A userspace module owns the current request (see `user`): the
+    /// connection's own work does nothing until the module lets go.
+    in_user: Atomic<bool>,
+    /// `tux(2)` callers acting on the request wait here for the socket.
+    #[pin]
+    user_wait: CondVar,
 }
+
+pub(crate) mod user;
 
 impl_has_work! {
     impl HasWork<Self> for Connection { self.work }
@@ -79,6 +89,8 @@ enum Step {
     Yield,
     /// Close the connection.
     Close,
+    /// Queue the request (at the start of the input) to userspace module `0`.
+    ToUser(u32, Info),
 }
 
 /// The response being sent.
@@ -106,6 +118,8 @@ struct Inner {
     response: Option<Response>,
     /// The time for `Date`, formatted at most once per second.
     now: Now,
+    /// The request a userspace module owns, if any.
+    user: Option<user::UserReq>,
 }
 
 impl Connection {
@@ -115,7 +129,9 @@ impl Connection {
         let head = KVec::from_elem(0u8, HEAD_BUF, GFP_KERNEL)?;
         let scratch = KVec::from_elem(0u8, PATH_BUF * 4, GFP_KERNEL)?;
         let deadline = clock::monotonic_ms().saturating_add(server.config.header_ms);
-        let peer = stream.peer_addr().map_or([0; 4], |a| a.addr.to_be_bytes());
+        let (peer, peer_port) = stream
+            .peer_addr()
+            .map_or(([0; 4], 0), |a| (a.addr.to_be_bytes(), a.port));
         let conn = Arc::pin_init(
             pin_init!(Connection {
                 work <- new_work!("tux::conn"),
@@ -128,11 +144,15 @@ impl Connection {
                     scratch,
                     response: None,
                     now: Now::at(clock::real_seconds()),
+                    user: None,
                 }),
                 server,
                 expired: Atomic::new(false),
                 deadline: Atomic::new(deadline),
                 peer,
+                peer_port,
+                in_user: Atomic::new(false),
+                user_wait <- new_condvar!("tux::conn::user_wait"),
             }),
             GFP_KERNEL,
         )?;
@@ -151,6 +171,7 @@ impl Connection {
     /// Makes the connection close at its next run, and queues that run.
     pub(crate) fn expire(self: &Arc<Self>) {
         self.expired.store(true, Relaxed);
+        self.user_wait.notify_all();
         self.kick();
     }
 
@@ -165,15 +186,26 @@ impl Connection {
     }
 }
 
+impl Connection {
+    /// A socket callback: wake whoever drives the connection now.
+    fn ready(this: ArcBorrow<'_, Self>) {
+        if this.in_user.load(Relaxed) {
+            this.user_wait.notify_all();
+        } else {
+            let _ = workqueue::system().enqueue(Arc::<Connection>::from(this));
+        }
+    }
+}
+
 impl SocketEvents for Connection {
     fn data_ready(this: ArcBorrow<'_, Self>) {
-        let _ = workqueue::system().enqueue(Arc::<Connection>::from(this));
+        Self::ready(this);
     }
     fn write_space(this: ArcBorrow<'_, Self>) {
-        let _ = workqueue::system().enqueue(Arc::<Connection>::from(this));
+        Self::ready(this);
     }
     fn state_change(this: ArcBorrow<'_, Self>) {
-        let _ = workqueue::system().enqueue(Arc::<Connection>::from(this));
+        Self::ready(this);
     }
 }
 
@@ -181,11 +213,16 @@ impl WorkItem for Connection {
     type Pointer = Arc<Connection>;
 
     fn run(this: Arc<Connection>) {
+        let expired = this.expired.load(Relaxed);
+        if this.in_user.load(Relaxed) && !expired {
+            // A module owns the request; it kicks us when it lets go.
+            return;
+        }
         let mut inner = this.inner.lock();
         if inner.stream.is_none() {
             return;
         }
-        let step = if this.expired.load(Relaxed) {
+        let step = if expired {
             Step::Close
         } else {
             inner.drive(&this)
@@ -193,12 +230,22 @@ impl WorkItem for Connection {
         match step {
             Step::Wait => {}
             Step::Yield => this.kick(),
+            Step::ToUser(module, info) => {
+                drop(inner);
+                this.to_user(module, info);
+            }
             Step::Close => {
+                let was_user = inner.user_closing(&this);
                 inner.response = None;
                 // Dropping the stream restores its callbacks, dropping their reference to
                 // us, and closes the socket after the data already queued.
                 drop(inner.stream.take());
                 drop(inner);
+                if was_user {
+                    if let Ok(r) = crate::user::registry() {
+                        r.forget(&this);
+                    }
+                }
                 this.server.remove(&this);
             }
         }
@@ -211,13 +258,20 @@ enum Parsed {
     Responding,
     /// More input is needed.
     NeedMore,
+    /// The request goes to a userspace module.
+    ToUser(u32, Info),
+    /// The connection was handed to the fallback server.
+    HandedOff,
 }
 
 impl Inner {
-    fn drive(&mut self, conn: &Connection) -> Step {
+    fn drive(&mut self, conn: &Arc<Connection>) -> Step {
         let cfg = &conn.server.config;
         let mut budget = SEND_BUDGET;
         loop {
+            if self.user.is_some() {
+                return Step::Wait;
+            }
             if self.response.is_some() {
                 match self.send(&mut budget, conn) {
                     Ok(true) => {}
@@ -246,6 +300,8 @@ impl Inner {
                 match self.process(conn) {
                     Parsed::Responding => continue,
                     Parsed::NeedMore => {}
+                    Parsed::ToUser(module, info) => return Step::ToUser(module, info),
+                    Parsed::HandedOff => return Step::Close,
                 }
             }
             let Some(stream) = self.stream.as_ref() else {
@@ -281,7 +337,7 @@ impl Inner {
     }
 
     /// Parses the request at the start of the input and prepares its response.
-    fn process(&mut self, conn: &Connection) -> Parsed {
+    fn process(&mut self, conn: &Arc<Connection>) -> Parsed {
         let server = &*conn.server;
         let cfg = &server.config;
         self.now.refresh(clock::real_seconds());
@@ -290,6 +346,40 @@ impl Inner {
         let full = self.used >= self.input.len();
         let result = match parser::parse_request(input, &cfg.limits) {
             Ok(Parse::Complete { request, consumed }) => {
+                if let Some(module) = module_for(&request, server, &mut self.scratch) {
+                    let info = Info {
+                        method: user::method_code(&request.method),
+                        version: user::version_code(request.version),
+                        keep_alive: cfg.plan.keep_alive && request.wants_keep_alive(),
+                        headers_len: consumed as u64,
+                        body_len: request.content_length,
+                        peer: conn.peer,
+                        peer_port: conn.peer_port,
+                    };
+                    self.user = Some(user::UserReq::new(consumed, request.content_length));
+                    // From now on the work item leaves the connection alone.
+                    conn.in_user.store(true, Relaxed);
+                    return Parsed::ToUser(module, info);
+                }
+                if cfg.clientport != 0 && plan::hands_off(&request.method) {
+                    if let Some(stream) = self.stream.take() {
+                        match stream.hand_off(input, cfg.clientport) {
+                            Ok(()) => {
+                                STATS.handoffs.add(1, Relaxed);
+                                return Parsed::HandedOff;
+                            }
+                            // Nobody there (or busy): answer it ourselves, below.
+                            Err((back, _)) => self.stream = back,
+                        }
+                        if self.stream.is_none() {
+                            return Parsed::HandedOff;
+                        }
+                        // The events were cleared by the attempt: route them to us again.
+                        if let Some(s) = self.stream.as_mut() {
+                            s.set_events(conn.clone());
+                        }
+                    }
+                }
                 let plan = respond(&request, server, &mut self.scratch, &mut self.head, now);
                 if cfg.logging {
                     log_request(conn.peer, now, Some(&request), &plan.0, &mut self.scratch);
@@ -414,11 +504,23 @@ fn log_request(
         Body::Static(b) => b.len() as u64,
         Body::File { len, .. } => len,
     };
+    log_line(peer, now, request, plan.status.code(), bytes, buf);
+}
+
+/// Appends an access-log line.
+fn log_line(
+    peer: [u8; 4],
+    now: Now,
+    request: Option<&Request<'_>>,
+    status: u16,
+    bytes: u64,
+    buf: &mut [u8],
+) {
     let record = accesslog::Record {
         client: peer,
         time: now.secs(),
         request,
-        status: plan.status.code(),
+        status,
         bytes,
     };
     let n = accesslog::format_line(&record, buf);
@@ -512,6 +614,16 @@ fn respond(
         // Raced with a change (replaced by a directory, permissions): refuse cleanly.
         None => error_plan(Some(req), cfg, Status::Forbidden, now, head),
     }
+}
+
+/// The userspace module whose prefix covers the request's path, if any.
+fn module_for(req: &Request<'_>, server: &Shared, scratch: &mut [u8]) -> Option<u32> {
+    if !server.user.has_modules() {
+        return None;
+    }
+    let buf = scratch.get_mut(..PATH_BUF)?;
+    let path = plan::module_path(req, buf)?;
+    server.user.route(path)
 }
 
 /// Writes `[host/]name` into `buf` followed by a NUL; returns the length without it.

@@ -41,6 +41,8 @@ pub(crate) struct Shared {
     #[pin]
     listener: Mutex<Option<TcpListener<Shared>>>,
     pub(crate) stopping: Atomic<bool>,
+    /// Userspace modules and their requests.
+    pub(crate) user: Arc<crate::user::Registry>,
     #[pin]
     accept_work: Work<Shared, 1>,
     #[pin]
@@ -112,6 +114,14 @@ impl Server {
                     e.to_errno()
                 );
             })?;
+        if config.clientport == config.listen.port {
+            pr_err!(
+                "clientport {} is TUX's own port: hand-off would loop\n",
+                config.clientport
+            );
+            return Err(EINVAL);
+        }
+        let user = crate::user::registry()?;
         let cache = ObjectCache::new()?;
         let shared = Arc::pin_init(
             pin_init!(Shared {
@@ -121,6 +131,7 @@ impl Server {
                 conns <- new_mutex!(KVec::new()),
                 listener <- new_mutex!(None),
                 stopping: Atomic::new(false),
+                user,
                 accept_work <- new_work!("tux::accept"),
                 sweep_work <- new_delayed_work!("tux::sweep"),
             }),
@@ -213,6 +224,7 @@ impl Shared {
     }
 
     fn sweep(&self) {
+        self.user.reap();
         let now = crate::clock::monotonic_ms();
         let conns = self.conns.lock();
         for c in conns.iter() {

@@ -23,6 +23,12 @@ pub(crate) struct Stats {
     pub(crate) bytes_received: Atomic<u64>,
     pub(crate) logged: Atomic<u64>,
     pub(crate) log_dropped: Atomic<u64>,
+    /// Requests queued to userspace modules.
+    pub(crate) module_requests: Atomic<u64>,
+    /// Module requests answered by the kernel: owner gone, timeout, unregistered.
+    pub(crate) module_aborted: Atomic<u64>,
+    /// Connections moved to the fallback server.
+    pub(crate) handoffs: Atomic<u64>,
 }
 
 pub(crate) static STATS: Stats = Stats {
@@ -43,6 +49,9 @@ pub(crate) static STATS: Stats = Stats {
     bytes_received: Atomic::new(0),
     logged: Atomic::new(0),
     log_dropped: Atomic::new(0),
+    module_requests: Atomic::new(0),
+    module_aborted: Atomic::new(0),
+    handoffs: Atomic::new(0),
 };
 
 impl Stats {
@@ -86,5 +95,8 @@ pub(crate) unsafe extern "C" fn tux_stats_show(
     seq_print!(m, "bytes_received {}\n", s.bytes_received.load(Relaxed));
     seq_print!(m, "log_lines {}\n", s.logged.load(Relaxed));
     seq_print!(m, "log_dropped {}\n", s.log_dropped.load(Relaxed));
+    seq_print!(m, "module_requests {}\n", s.module_requests.load(Relaxed));
+    seq_print!(m, "module_aborted {}\n", s.module_aborted.load(Relaxed));
+    seq_print!(m, "handoffs {}\n", s.handoffs.load(Relaxed));
     0
 }

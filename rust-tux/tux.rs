@@ -24,6 +24,7 @@
 
 use kernel::{bindings, prelude::*};
 
+pub mod abi;
 mod cache;
 mod clock;
 mod config;
@@ -32,6 +33,8 @@ pub mod http;
 mod log;
 mod server;
 mod stats;
+pub mod syscall;
+mod user;
 
 kernel::sync::global_lock! {
     // SAFETY: initialised in `Tux::init`, before `tux_control_init` makes the
@@ -71,6 +74,27 @@ pub extern "C" fn tux_server_start() -> c_int {
     }
 }
 
+/// `STARTUP`: starts the server with the current configuration, unless it runs.
+pub(crate) fn server_startup() -> Result {
+    if server_running() {
+        return Err(EBUSY);
+    }
+    kernel::error::to_result(tux_server_start())
+}
+
+/// `SHUTDOWN`: stops the server, every module thread and every module.
+pub(crate) fn server_shutdown() -> Result {
+    let was_running = SERVER.lock().take().map(|s| s.stop()).is_some();
+    if let Ok(r) = user::registry() {
+        r.shutdown();
+    }
+    if was_running {
+        Ok(())
+    } else {
+        Err(ESRCH)
+    }
+}
+
 /// Stops the server if it is running.
 #[no_mangle]
 pub extern "C" fn tux_server_stop() {
@@ -94,21 +118,19 @@ module! {
 }
 
 pub(crate) mod version {
-    //! The subsystem version.
-    //!
-    //! `tux(2)`'s `TUX_ACTION_QUERY_VERSION` reports it packed as
-    //! `major << 24 | minor << 16 | patch`, as classic TUX did.
+    //! The subsystem version: the version of the `tux(2)` ABI, packed as
+    //! `major << 24 | minor << 16 | patch` as classic TUX did.
 
     /// Major version: 4 is the first Rust TUX (classic TUX ended at 3).
-    pub(crate) const MAJOR: u32 = 4;
+    pub(crate) const MAJOR: u32 = crate::abi::TUX_VERSION_MAJOR;
     /// Minor version.
-    pub(crate) const MINOR: u32 = 0;
+    pub(crate) const MINOR: u32 = crate::abi::TUX_VERSION_MINOR;
     /// Patch level.
-    pub(crate) const PATCH: u32 = 0;
+    pub(crate) const PATCH: u32 = crate::abi::TUX_VERSION_PATCH;
 
     /// The version packed as `tux(2)` reports it.
     pub(crate) const fn packed() -> u32 {
-        (MAJOR << 24) | (MINOR << 16) | PATCH
+        crate::abi::TUX_VERSION
     }
 }
 
@@ -127,6 +149,7 @@ impl kernel::Module for Tux {
         // SAFETY: called once, before anything else uses `SERVER`.
         unsafe { SERVER.init() };
         log::init()?;
+        user::init()?;
         // SAFETY: called once, at initialisation.
         kernel::error::to_result(unsafe { bindings::tux_control_init() })
             .inspect_err(|e| pr_err!("cannot register sysctls/procfs: {}\n", e.to_errno()))?;

@@ -31,7 +31,7 @@ unpack() {
 		cd "$TUX_KSRC.tmp"
 		"${GIT[@]}" init -q -b upstream
 		# The links to rust-tux/ sources are never part of the series.
-		printf '/net/tux/*\n' >>.git/info/exclude
+		printf '/net/tux/*\n/include/uapi/linux/tux.h\n' >>.git/info/exclude
 		"${GIT[@]}" add -A -f .
 		"${GIT[@]}" commit -q -m "Linux $KERNEL_VERSION ($KERNEL_PKG $KERNEL_PKG_VERSION)"
 		"${GIT[@]}" tag base
@@ -93,7 +93,7 @@ link_subsystem() {
 	[ -f "$dir/Makefile" ] || die "net/tux/Makefile is missing: the patch series did not apply"
 	for src in "$dir"/*; do
 		[ -L "$src" ] || continue
-		case $(readlink "$src") in "$TUX_ROOT"/rust-tux/*) [ -e "$src" ] && continue ;; esac
+		case $(readlink "$src") in "$TUX_ROOT"/rust-tux/* | "$TUX_ROOT"/syscall-abi/*) [ -e "$src" ] && continue ;; esac
 		rm -f "$src"
 	done
 	for src in "$TUX_ROOT"/rust-tux/*; do
@@ -102,6 +102,17 @@ link_subsystem() {
 		[ -d "$src" ] || [ "${name%.rs}" != "$name" ] || continue
 		[ "$(readlink "$dir/$name" 2>/dev/null)" = "$src" ] || ln -sfn "$src" "$dir/$name"
 	done
+	# The tux(2) ABI has one definition, syscall-abi/: the kernel builds its
+	# Rust file as a module of the tux crate and installs its C header.
+	# (Trees unpacked before the ABI existed do not ignore its header yet.)
+	grep -qx '/include/uapi/linux/tux.h' "$TUX_KSRC/.git/info/exclude" ||
+		printf '/include/uapi/linux/tux.h\n' >>"$TUX_KSRC/.git/info/exclude"
+	link "$TUX_ROOT/syscall-abi/abi.rs" "$dir/abi.rs"
+	link "$TUX_ROOT/syscall-abi/include/uapi/linux/tux.h" "$TUX_KSRC/include/uapi/linux/tux.h"
+}
+
+link() {
+	[ "$(readlink "$2" 2>/dev/null)" = "$1" ] || ln -sfn "$1" "$2"
 }
 
 if ! { [ -d "$TUX_KSRC/.git" ] && git -C "$TUX_KSRC" rev-parse -q --verify refs/tags/base >/dev/null; }; then

@@ -36,6 +36,17 @@ for prog in $GUEST_PROGRAMS; do
 		cp -L "$lib" "$stage$lib"
 	done
 done
+# The project's own userspace (the tux daemon, libtux examples, test
+# programs), built by the caller: copied to /usr/bin with their libraries.
+for tool in ${GUEST_TOOLS:-}; do
+	[ -x "$tool" ] || die "$tool is missing (GUEST_TOOLS): build it first"
+	# Debug builds: keep the symbols, drop the DWARF (most of their size).
+	objcopy --strip-debug "$tool" "$stage/usr/bin/$(basename "$tool")"
+	for lib in $(ldd "$tool" 2>/dev/null | awk '/=> \// { print $3 } /^\t\// { print $1 }'); do
+		mkdir -p "$stage$(dirname "$lib")"
+		cp -L "$lib" "$stage$lib"
+	done
+done
 cp "$TUX_ROOT/tools/guest/init" "$stage/init"
 cp "$TUX_ROOT/tools/guest/run-guest-tests" "$stage/tests/"
 cp -r "$TUX_ROOT/tools/guest/tests/guest" "$TUX_ROOT/tools/guest/tests/final" "$stage/tests/"

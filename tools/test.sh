@@ -109,6 +109,15 @@ build_fixture() {
 }
 fixture_ok=0
 
+# The project's userspace that runs in the guest: the tux daemon, the libtux
+# examples (user modules) and the tux(2) test program.
+USERLAND=$TUX_ROOT/target/debug
+GUEST_TOOLS="$USERLAND/tux $USERLAND/tuxcall-test $USERLAND/examples/hello $USERLAND/examples/json $USERLAND/examples/postpone"
+build_userland() {
+	(cd "$TUX_ROOT" && cargo build -p tux -p tux-guest-tests -p libtux --bins --examples)
+}
+userland_ok=0
+
 kernel_and_e2e() { # FLAVOR
 	local flavor=$1 append="" boot_timeout=300 debug=0
 	if [ "$flavor" = debug ]; then
@@ -127,10 +136,14 @@ kernel_and_e2e() { # FLAVOR
 	if [ $fixture_ok = 0 ] && check "e2e/fixture" "$LOGS/fixture.log" build_fixture; then
 		fixture_ok=1
 	fi
+	if [ $userland_ok = 0 ] && check "e2e/userland" "$LOGS/userland.log" build_userland; then
+		userland_ok=1
+	fi
 	local initrd=$FIXTURE/initramfs-$flavor.cpio.gz
-	if [ $kernel_ok = 1 ] && [ $fixture_ok = 1 ] &&
+	if [ $kernel_ok = 1 ] && [ $fixture_ok = 1 ] && [ $userland_ok = 1 ] &&
 		check "e2e/initramfs-$flavor" "$LOGS/initramfs-$flavor.log" \
-			env TUX_GUEST_DEBUG=$debug "$TUX_ROOT/tools/mkinitramfs.sh" "$initrd" "$FIXTURE/www"; then
+			env TUX_GUEST_DEBUG=$debug GUEST_TOOLS="$GUEST_TOOLS" \
+			"$TUX_ROOT/tools/mkinitramfs.sh" "$initrd" "$FIXTURE/www"; then
 		python3 "$TUX_ROOT/tools/test/e2e.py" --kernel "$TUX_CACHE/bzImage-$flavor" \
 			--initrd "$initrd" --manifest "$FIXTURE/manifest.json" --append "$append" \
 			--boot-timeout $boot_timeout --log "$LOGS/console-$flavor.log" \
@@ -139,7 +152,7 @@ kernel_and_e2e() { # FLAVOR
 			"$LOGS/e2e-$flavor.json" 2>/dev/null || echo "0 1")
 		layer "e2e-$flavor" "$ep" "$ef"
 	else
-		echo "FAIL e2e-$flavor (not run: the kernel, fixture or initramfs did not build)"
+		echo "FAIL e2e-$flavor (not run: the kernel, fixture, userland or initramfs did not build)"
 		layer "e2e-$flavor" 0 1
 	fi
 }
