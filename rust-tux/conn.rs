@@ -19,6 +19,7 @@ use crate::{
     http::{
         accesslog,
         date::Now,
+        mime::{self, MimeEntry},
         parser::{self, Parse, Request},
         plan::{self, Body, Lookup, ObjectKind, ObjectMeta, Route},
         status::Status,
@@ -601,7 +602,21 @@ fn respond(
         index,
         gzip,
     };
-    let plan = match plan::plan_static(req, &cfg.plan, &target, &obj, now, head) {
+    // A MIME type registered through tux(2) for this extension, if any.
+    let extra: [MimeEntry<'_>; 1];
+    let with_types: plan::Config<'_>;
+    let plan_cfg = match server.registered_type(name) {
+        Some(entry) => {
+            extra = [entry];
+            with_types = plan::Config {
+                mime_types: &extra,
+                ..cfg.plan
+            };
+            &with_types
+        }
+        None => &cfg.plan,
+    };
+    let plan = match plan::plan_static(req, plan_cfg, &target, &obj, now, head) {
         Ok(p) => p,
         Err(_) => return error_plan(Some(req), cfg, Status::InternalServerError, now, head),
     };
@@ -613,6 +628,20 @@ fn respond(
         Some(file) => (plan, Some(file)),
         // Raced with a change (replaced by a directory, permissions): refuse cleanly.
         None => error_plan(Some(req), cfg, Status::Forbidden, now, head),
+    }
+}
+
+impl Shared {
+    /// The MIME type registered for the extension of `name`, if any.
+    fn registered_type(&self, name: &[u8]) -> Option<MimeEntry<'_>> {
+        if self.mime_types.is_empty() {
+            return None;
+        }
+        let ext = mime::extension(name)?;
+        self.mime_types
+            .iter()
+            .find(|m| m.ext.eq_ignore_ascii_case(ext))
+            .map(|m| (m.ext.as_slice(), m.ty.as_slice()))
     }
 }
 

@@ -43,6 +43,8 @@ pub(crate) struct Shared {
     pub(crate) stopping: Atomic<bool>,
     /// Userspace modules and their requests.
     pub(crate) user: Arc<crate::user::Registry>,
+    /// MIME types registered through `tux(2)` before the start.
+    pub(crate) mime_types: KVec<crate::user::MimeType>,
     #[pin]
     accept_work: Work<Shared, 1>,
     #[pin]
@@ -122,6 +124,7 @@ impl Server {
             return Err(EINVAL);
         }
         let user = crate::user::registry()?;
+        let mime_types = user.mime_types()?;
         let cache = ObjectCache::new()?;
         let shared = Arc::pin_init(
             pin_init!(Shared {
@@ -132,6 +135,7 @@ impl Server {
                 listener <- new_mutex!(None),
                 stopping: Atomic::new(false),
                 user,
+                mime_types,
                 accept_work <- new_work!("tux::accept"),
                 sweep_work <- new_delayed_work!("tux::sweep"),
             }),

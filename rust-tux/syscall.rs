@@ -201,8 +201,19 @@ fn act(action: Action, req: &mut TuxReq, task: &CurrentTask) -> Result<Done> {
             writer(req.buf, abi::TUX_DATE_LEN)?.write_slice(&date)?;
             Ok(Done::Value(date.len() as c_long))
         }
-        Action::RegisterMimetype | Action::WatchProxySocket | Action::WaitProxySocket => {
-            Err(EOPNOTSUPP)
+        Action::RegisterMimetype => {
+            let ext = read_name(req.name, req.name_len, &mut name_buf)?;
+            let mut type_buf = [0u8; abi::TUX_MAX_NAME as usize];
+            let ty = read_name(req.value, req.value_len, &mut type_buf)?;
+            reg.register_mimetype(ext, ty).map(|()| Done::Value(0))
+        }
+        Action::WatchProxySocket => {
+            let conn = reg.held(req.id, task)?;
+            conn.user_watch_proxy(req.proxy_fd).map(|()| Done::Value(0))
+        }
+        Action::WaitProxySocket => {
+            let conn = reg.held(req.id, task)?;
+            conn.user_wait_proxy(task).map(|n| Done::Value(n as c_long))
         }
         Action::PostponeReq => reg
             .postpone(req.id, req.event, req.private, task)

@@ -19,7 +19,7 @@
 use crate::{
     abi,
     conn::Connection,
-    http::{plan, status::Status},
+    http::{mime, plan, status::Status},
     stats::STATS,
 };
 use kernel::{
@@ -30,7 +30,7 @@ use kernel::{
         atomic::{Atomic, Relaxed},
         Arc, CondVar, Mutex,
     },
-    task::{CurrentTask, Pid, Task},
+    task::{Pid, Task},
 };
 
 /// What the event loop tells a module about a request, fixed when it is queued.
@@ -84,8 +84,18 @@ struct Entry {
     private: u64,
 }
 
+/// A MIME type registered with `REGISTER_MIMETYPE`.
+pub(crate) struct MimeType {
+    pub(crate) ext: KVec<u8>,
+    pub(crate) ty: KVec<u8>,
+}
+
+/// Most MIME types registered at once.
+const MAX_MIME_TYPES: usize = 64;
+
 struct State {
     next_id: u64,
+    mimes: KVec<MimeType>,
     next_module: u32,
     modules: KVec<Module>,
     threads: KVec<Thread>,
@@ -118,6 +128,7 @@ pub(crate) fn init() -> Result {
         pin_init!(Registry {
             state <- new_mutex!(State {
                 next_id: 1,
+                mimes: KVec::new(),
                 next_module: 0,
                 modules: KVec::new(),
                 threads: KVec::new(),
@@ -135,6 +146,26 @@ pub(crate) fn init() -> Result {
 /// The registry.
 pub(crate) fn registry() -> Result<Arc<Registry>> {
     REGISTRY.lock().clone().ok_or(ENODEV)
+}
+
+/// The (global) thread id of `task`.
+fn pid_of(task: &Task) -> Pid {
+    // SAFETY: `task` is a valid task for the duration of the call.
+    unsafe { bindings::tux_task_pid(task.as_ptr()) }
+}
+
+/// The (global) process id of `task`.
+fn tgid_of(task: &Task) -> Pid {
+    // SAFETY: `task` is a valid task for the duration of the call.
+    unsafe { bindings::tux_task_tgid(task.as_ptr()) }
+}
+
+/// The thread group leader of `task`.
+fn leader_of(task: &Task) -> ARef<Task> {
+    // SAFETY: `task` is valid, so is its group leader, which outlives every thread of
+    // the group; `Task` is a transparent wrapper of `task_struct`, and the `ARef` takes
+    // a reference of its own.
+    unsafe { &*bindings::tux_task_leader(task.as_ptr()).cast::<Task>() }.into()
 }
 
 /// Whether `task` is exiting.
@@ -178,7 +209,7 @@ impl Registry {
     }
 
     /// Registers a module for `prefix` (starting with `/`) owned by the current process.
-    pub(crate) fn register(&self, prefix: &[u8], current: &CurrentTask) -> Result<u32> {
+    pub(crate) fn register(&self, prefix: &[u8], current: &Task) -> Result<u32> {
         let prefix = plan::module_prefix(prefix).ok_or(EINVAL)?;
         let mut st = self.state.lock();
         if st.modules.iter().any(|m| m.prefix.as_slice() == prefix) {
@@ -190,13 +221,13 @@ impl Registry {
         let mut name = KVec::with_capacity(prefix.len(), GFP_KERNEL)?;
         name.extend_from_slice(prefix, GFP_KERNEL)?;
         let index = st.next_module;
-        let leader = current.group_leader();
+        let leader = leader_of(current);
         st.modules.push(
             Module {
                 index,
                 prefix: name,
-                tgid: current.tgid(),
-                owner: leader.into(),
+                tgid: tgid_of(current),
+                owner: leader,
             },
             GFP_KERNEL,
         )?;
@@ -224,24 +255,64 @@ impl Registry {
         Ok(())
     }
 
+    /// Maps the file extension `ext` to the content type `ty` (replacing an earlier
+    /// mapping); servers started from now on use it for static files.
+    pub(crate) fn register_mimetype(&self, ext: &[u8], ty: &[u8]) -> Result {
+        if !mime::valid_extension(ext) || !mime::valid_type(ty) {
+            return Err(EINVAL);
+        }
+        let mut e = KVec::with_capacity(ext.len(), GFP_KERNEL)?;
+        e.extend_from_slice(ext, GFP_KERNEL)?;
+        let mut t = KVec::with_capacity(ty.len(), GFP_KERNEL)?;
+        t.extend_from_slice(ty, GFP_KERNEL)?;
+        let mut st = self.state.lock();
+        if let Some(m) = st
+            .mimes
+            .iter_mut()
+            .find(|m| m.ext.eq_ignore_ascii_case(ext))
+        {
+            m.ty = t;
+            return Ok(());
+        }
+        if st.mimes.len() >= MAX_MIME_TYPES {
+            return Err(ENOSPC);
+        }
+        st.mimes.push(MimeType { ext: e, ty: t }, GFP_KERNEL)?;
+        Ok(())
+    }
+
+    /// A copy of the registered MIME types, for a server that starts.
+    pub(crate) fn mime_types(&self) -> Result<KVec<MimeType>> {
+        let st = self.state.lock();
+        let mut out = KVec::with_capacity(st.mimes.len(), GFP_KERNEL)?;
+        for m in st.mimes.iter() {
+            let mut ext = KVec::with_capacity(m.ext.len(), GFP_KERNEL)?;
+            ext.extend_from_slice(&m.ext, GFP_KERNEL)?;
+            let mut ty = KVec::with_capacity(m.ty.len(), GFP_KERNEL)?;
+            ty.extend_from_slice(&m.ty, GFP_KERNEL)?;
+            out.push(MimeType { ext, ty }, GFP_KERNEL)?;
+        }
+        Ok(out)
+    }
+
     /// Makes the current thread module thread `nr` of its process.
     pub(crate) fn start_thread(&self, nr: u32, current: &Task) -> Result {
         if nr >= abi::TUX_MAX_THREADS {
             return Err(ERANGE);
         }
         let mut st = self.state.lock();
-        let tgid = current.tgid();
-        let pid = current.pid();
+        let tgid = tgid_of(current);
+        let pid = pid_of(current);
         if st
             .threads
             .iter()
-            .any(|t| t.tgid == tgid && (t.nr == nr || t.task.pid() == pid) && !t.stop)
+            .any(|t| t.tgid == tgid && (t.nr == nr || pid_of(&t.task) == pid) && !t.stop)
         {
             return Err(EBUSY);
         }
         // A thread stopped while outside EVENTLOOP, or a number whose thread is gone.
         st.threads
-            .retain(|t| !(t.tgid == tgid && (t.nr == nr || (t.stop && t.task.pid() == pid))));
+            .retain(|t| !(t.tgid == tgid && (t.nr == nr || (t.stop && pid_of(&t.task) == pid))));
         if st.threads.len() >= (abi::TUX_MAX_THREADS as usize).saturating_mul(4) {
             return Err(ENOSPC);
         }
@@ -260,7 +331,7 @@ impl Registry {
     /// Stops module thread `nr` of the current process: its `EVENTLOOP` returns `EXIT`.
     pub(crate) fn stop_thread(&self, nr: u32, current: &Task) -> Result {
         let mut st = self.state.lock();
-        let tgid = current.tgid();
+        let tgid = tgid_of(current);
         let t = st
             .threads
             .iter_mut()
@@ -273,11 +344,11 @@ impl Registry {
 
     /// Waits for a request for the current thread's process.
     pub(crate) fn event_loop(&self, current: &Task) -> Result<Event> {
-        let pid = current.pid();
-        let tgid = current.tgid();
+        let pid = pid_of(current);
+        let tgid = tgid_of(current);
         let mut st = self.state.lock();
         loop {
-            let Some(ti) = st.threads.iter().position(|t| t.task.pid() == pid) else {
+            let Some(ti) = st.threads.iter().position(|t| pid_of(&t.task) == pid) else {
                 return Err(EINVAL);
             };
             if st.threads.get(ti).is_some_and(|t| t.stop) {
@@ -336,7 +407,7 @@ impl Registry {
     /// The connection of request `id`, if the current process holds it.
     pub(crate) fn held(&self, id: u64, current: &Task) -> Result<Arc<Connection>> {
         let st = self.state.lock();
-        let tgid = current.tgid();
+        let tgid = tgid_of(current);
         st.entries
             .iter()
             .find(|e| e.id == id && e.tgid == tgid && !matches!(e.holder, Holder::Queued))
@@ -348,7 +419,7 @@ impl Registry {
     /// `event` and `private` for the `EVENTLOOP` that returns it after `CONTINUE_REQ`.
     pub(crate) fn postpone(&self, id: u64, event: u32, private: u64, current: &Task) -> Result {
         let mut st = self.state.lock();
-        let tgid = current.tgid();
+        let tgid = tgid_of(current);
         let e = st
             .entries
             .iter_mut()
@@ -368,7 +439,7 @@ impl Registry {
     /// Queues parked request `id` again, for any module thread of its process.
     pub(crate) fn resume(&self, id: u64, current: &Task) -> Result {
         let mut st = self.state.lock();
-        let tgid = current.tgid();
+        let tgid = tgid_of(current);
         let e = st
             .entries
             .iter_mut()
@@ -385,7 +456,7 @@ impl Registry {
     /// Forgets request `id` held by the current process; returns its connection.
     pub(crate) fn take(&self, id: u64, current: &Task) -> Result<(Arc<Connection>, Info)> {
         let mut st = self.state.lock();
-        let tgid = current.tgid();
+        let tgid = tgid_of(current);
         let i = st
             .entries
             .iter()

@@ -48,6 +48,8 @@ for tool in ${GUEST_TOOLS:-}; do
 	done
 done
 cp "$TUX_ROOT/tools/guest/init" "$stage/init"
+mkdir -p "$stage/etc/tux-test" "$stage/var/log/nginx" "$stage/var/lib/nginx"
+cp "$TUX_ROOT/tools/test/nginx-handoff.conf" "$stage/etc/tux-test/nginx.conf"
 cp "$TUX_ROOT/tools/guest/run-guest-tests" "$stage/tests/"
 cp -r "$TUX_ROOT/tools/guest/tests/guest" "$TUX_ROOT/tools/guest/tests/final" "$stage/tests/"
 # make bench: the peers, their configuration and the guest's bench script.

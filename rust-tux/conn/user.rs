@@ -31,7 +31,10 @@ use crate::{
     user::{registry, Info},
 };
 use kernel::{
-    fs::path::read_at,
+    bindings,
+    fs::{path::read_at, File, LocalFile},
+    sync::aref::ARef,
+    task::Task,
     prelude::*,
     sync::{atomic::Relaxed, Arc, CondVarTimeoutResult, MutexGuard},
     time::msecs_to_jiffies,
@@ -53,6 +56,8 @@ pub(crate) struct UserReq {
     sent: u64,
     /// The object of `GET_OBJECT`.
     object: Option<Cached>,
+    /// The socket of `WATCH_PROXY_SOCKET`.
+    proxy: Option<ARef<File>>,
     /// What the client gets if the request is aborted before anything was sent.
     abort: Status,
 }
@@ -65,6 +70,7 @@ impl UserReq {
             body_read: 0,
             sent: 0,
             object: None,
+            proxy: None,
             abort: Status::GatewayTimeout,
         }
     }
@@ -354,6 +360,51 @@ impl Connection {
             total = total.saturating_add(got);
         }
         Ok(total)
+    }
+
+    /// `WATCH_PROXY_SOCKET`: ties the socket `fd` of the calling process to the request.
+    pub(crate) fn user_watch_proxy(&self, fd: i32) -> Result {
+        let fd = u32::try_from(fd).map_err(|_| EBADF)?;
+        let local = LocalFile::fget(fd).map_err(|_| EBADF)?;
+        // SAFETY: this system call holds no `fdget_pos` on the file; the reference is only
+        // polled, never read or written through.
+        let file = unsafe { LocalFile::assume_no_fdget_pos(local) };
+        // SAFETY: `file` is a valid file.
+        if !unsafe { bindings::tux_file_is_socket(file.as_ptr()) } {
+            return Err(ENOTSOCK);
+        }
+        let mut inner = self.user_lock()?;
+        if let Some(u) = inner.user.as_mut() {
+            u.proxy = Some(file);
+        }
+        Ok(())
+    }
+
+    /// `WAIT_PROXY_SOCKET`: waits, interruptibly, until the watched socket is readable
+    /// (or closed). Bounded by `module_timeout`, as every wait of a module request.
+    pub(crate) fn user_wait_proxy(&self, current: &Task) -> Result<usize> {
+        let file = {
+            let inner = self.user_lock()?;
+            inner
+                .user
+                .as_ref()
+                .and_then(|u| u.proxy.clone())
+                .ok_or(EINVAL)?
+        };
+        loop {
+            // SAFETY: `file` is a valid file (we hold a reference).
+            if unsafe { bindings::tux_file_readable(file.as_ptr()) } {
+                return Ok(1);
+            }
+            if self.expired.load(Relaxed) {
+                return Err(ECONNRESET);
+            }
+            if current.signal_pending() {
+                return Err(EINTR);
+            }
+            // SAFETY: may be called from any sleepable context.
+            unsafe { bindings::msleep_interruptible(WAIT_SLICE_MS / 10) };
+        }
     }
 
     /// `FINISH_REQ` / `FINISH_CLOSE_REQ`: logs the request, consumes it and goes on with

@@ -80,6 +80,36 @@ pub fn extension(path: &[u8]) -> Option<&[u8]> {
     }
 }
 
+/// Longest extension a caller may register.
+pub const EXTENSION_MAX: usize = 16;
+/// Longest content type a caller may register.
+pub const TYPE_MAX: usize = 127;
+
+/// Whether `ext` may be registered: 1 to [`EXTENSION_MAX`] ASCII letters,
+/// digits, `-`, `_` or `+` (no dot).
+pub fn valid_extension(ext: &[u8]) -> bool {
+    !ext.is_empty()
+        && ext.len() <= EXTENSION_MAX
+        && ext
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'+'))
+}
+
+/// Whether `ty` may be sent as a `Content-Type` value: `type/subtype`
+/// with optional parameters, printable ASCII only (no CR, LF or other
+/// control bytes that could split the response head), at most
+/// [`TYPE_MAX`] bytes.
+pub fn valid_type(ty: &[u8]) -> bool {
+    let Some(slash) = ty.iter().position(|&b| b == b'/') else {
+        return false;
+    };
+    slash > 0
+        && ty.len() <= TYPE_MAX
+        && ty.get(slash.saturating_add(1)).is_some_and(|b| b.is_ascii_alphanumeric())
+        && ty.iter().all(|&b| (0x20..0x7f).contains(&b))
+        && ty.first().is_some_and(|b| b.is_ascii_alphanumeric())
+}
+
 fn lookup<'t>(table: &[MimeEntry<'t>], ext: &[u8]) -> Option<&'t [u8]> {
     table
         .iter()

@@ -633,3 +633,30 @@ fn only_get_and_head_stay_in_the_kernel() {
     assert!(plan::hands_off(&Method::Post));
     assert!(plan::hands_off(&Method::Other(b"PROPFIND")));
 }
+
+#[test]
+fn registered_mime_types_are_validated() {
+    use tux_http::mime::{valid_extension, valid_type};
+    assert!(valid_extension(b"md"));
+    assert!(valid_extension(b"tar-gz"));
+    for bad in [&b""[..], b".md", b"a/b", b"a b", b"abcdefghijklmnopq", b"\xc3\xa9"] {
+        assert!(!valid_extension(bad), "{bad:?}");
+    }
+    assert!(valid_type(b"text/markdown"));
+    assert!(valid_type(b"text/plain; charset=utf-8"));
+    for bad in [
+        &b""[..],
+        b"text",
+        b"/plain",
+        b"text/",
+        b"text/plain\r\nX-Evil: 1",
+        b"text/pl\x00ain",
+        b"text/\xc3\xa9",
+    ] {
+        assert!(!valid_type(bad), "{bad:?}");
+    }
+    assert!(!valid_type(&[b'a'; 200]));
+    let extra: &[(&[u8], &[u8])] = &[(b"md", b"text/markdown")];
+    assert_eq!(tux_http::mime::content_type(b"docs/a.MD", extra), b"text/markdown");
+    assert_eq!(tux_http::mime::content_type(b"a.html", extra), b"text/html");
+}

@@ -208,6 +208,91 @@ def run_http_suite(ctx, con, results):
               f"echo /srv/www > {SYSCTL}/documentroot && echo 1 > {SYSCTL}/running")
 
 
+def http_exchange(port, raw, responses=1, timeout=20):
+    """Sends raw bytes, returns the text of `responses` responses (read until each
+    Content-Length is complete) or whatever arrived before EOF."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(raw)
+        buf = b""
+        out = []
+        while len(out) < responses:
+            while b"\r\n\r\n" not in buf:
+                chunk = s.recv(65536)
+                if not chunk:
+                    out.append(buf.decode(errors="replace"))
+                    return out
+                buf += chunk
+            head, _, rest = buf.partition(b"\r\n\r\n")
+            m = re.search(rb"(?i)\r\ncontent-length:\s*(\d+)", head)
+            n = int(m.group(1)) if m else 0
+            while len(rest) < n:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                rest += chunk
+            out.append((head + b"\r\n\r\n" + rest[:n]).decode(errors="replace"))
+            buf = rest[n:]
+        return out
+
+
+def run_handoff_tests(ctx, con, results):
+    """Hand-off to an unmodified nginx on clientport: the live connection moves,
+    nginx reads the request from its first byte and sees the client's address
+    (QEMU's 10.0.2.2 for a host client), not a proxy's 127.0.0.1."""
+    port = ctx["http_port"]
+    try:
+        rc = con.run_cmd("nginx -c /etc/tux-test/nginx.conf && sleep 1 && "
+                         "wget -q -O /dev/null http://127.0.0.1:8080/ready")
+    except TimeoutError as e:
+        rc = str(e)
+    results.add("handoff/nginx-starts", rc == 0, f"guest command failed: {rc}" if rc else "")
+    if rc != 0:
+        return
+
+    def case(name, fn):
+        try:
+            fn()
+            results.add(f"handoff/{name}", True)
+        except Exception as e:  # noqa: BLE001 - any failure is the test's
+            results.add(f"handoff/{name}", False, f"{type(e).__name__}: {e}")
+
+    def post():
+        body = b"x" * 300
+        (r,) = http_exchange(port, b"POST /form?a=1 HTTP/1.1\r\nHost: t\r\n"
+                             b"Content-Length: 300\r\nConnection: close\r\n\r\n" + body)
+        if "nginx saw POST /form?a=1 from 10.0.2.2 body=300" not in r:
+            raise AssertionError(f"not nginx's answer with the client address: {r[:300]!r}")
+
+    def after_keepalive():
+        raw = (b"GET /index.html HTTP/1.1\r\nHost: t\r\n\r\n"
+               b"DELETE /thing HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        r1, r2 = http_exchange(port, raw, responses=2)
+        if not r1.startswith("HTTP/1.1 200") or "nginx" in r1.lower().split("\r\n\r\n")[0]:
+            raise AssertionError(f"first request not served by TUX: {r1[:200]!r}")
+        if "nginx saw DELETE /thing from 10.0.2.2" not in r2:
+            raise AssertionError(f"second request not handed to nginx: {r2[:300]!r}")
+
+    def log_has_client():
+        rc = con.run_cmd("grep -q '^10.0.2.2 POST /form?a=1$' /tmp/nginx-access.log && "
+                         "grep -q '^10.0.2.2 DELETE /thing$' /tmp/nginx-access.log && "
+                         "! grep -v ' /ready$' /tmp/nginx-access.log | grep -q '^127.0.0.1 ' && "
+                         "grep -q '^handoffs [1-9]' /proc/net/tux/stats")
+        if rc != 0:
+            raise AssertionError("nginx's access log lacks the client's address (or a proxy's shows)")
+
+    def no_listener():
+        con.run_cmd("kill $(cat /run/nginx-handoff.pid); sleep 1")
+        (r,) = http_exchange(port, b"POST /form HTTP/1.1\r\nHost: t\r\n"
+                             b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+        if not r.startswith("HTTP/1.1 405"):
+            raise AssertionError(f"without a fallback TUX should answer 405: {r[:200]!r}")
+
+    case("post-goes-to-nginx", post)
+    case("after-keepalive-request", after_keepalive)
+    case("nginx-sees-client-address", log_has_client)
+    case("no-listener-answered-by-tux", no_listener)
+
+
 def run_host_tests(ctx, con, results):
     for test in HOST_TESTS:
         name = test.__name__.removeprefix("host_")
@@ -217,6 +302,7 @@ def run_host_tests(ctx, con, results):
         except Exception as e:  # noqa: BLE001 - any failure is the test's
             results.add(f"host/{name}", False, f"{type(e).__name__}: {e}")
     run_http_suite(ctx, con, results)
+    run_handoff_tests(ctx, con, results)
 
 
 def main():

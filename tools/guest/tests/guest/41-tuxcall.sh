@@ -4,7 +4,9 @@
 command -v tuxcall-test >/dev/null 2>&1 || { echo "tuxcall-test is not installed in the guest"; exit 1; }
 tuxcall-test >/tmp/tuxcall.out 2>&1
 rc=$?
-cat /tmp/tuxcall.out
+# Failed checks first (the runner shows the last 20 lines), then the rest.
+grep -v '^ok - ' /tmp/tuxcall.out
+grep -c '^ok - ' /tmp/tuxcall.out | sed 's/$/ checks passed/'
 if [ $rc != 0 ]; then
 	# The runner reports the last line: name the failed checks there.
 	failed=$(grep '^not ok - ' /tmp/tuxcall.out | sed 's/^not ok - //; s/:.*//' | head -n 5 | tr '\n' ';')
