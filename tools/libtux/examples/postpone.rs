@@ -6,7 +6,7 @@
 //! answers. The module thread is never blocked by the delay.
 //!
 //! ```text
-//! postpone [DELAY_MS]    # then: curl http://host/slow
+//! postpone [DELAY_MS] [THREADS]   # then: curl http://host/slow
 //! ```
 
 use libtux::{Module, Outcome, Postponed, Request, Result, Server};
@@ -53,6 +53,13 @@ fn main() {
             .and_then(|a| a.parse().ok())
             .unwrap_or(100),
     );
+    let threads = std::env::args()
+        .nth(2)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(2);
+    // Block SIGINT/SIGTERM before any thread exists, so that every thread
+    // (the worker too) inherits the mask and only the signal thread takes them.
+    let set = block_stop_signals();
     let (tx, rx) = channel::<(Instant, Postponed)>();
     std::thread::spawn(move || {
         for (since, parked) in rx {
@@ -70,7 +77,8 @@ fn main() {
                 to_worker: Mutex::new(tx),
             },
         )?;
-        let r = server.run(2);
+        stop_on_signals(set, server.stopper());
+        let r = server.run(threads);
         server.unregister_all()?;
         r
     };
@@ -78,4 +86,29 @@ fn main() {
         eprintln!("postpone: {e}");
         std::process::exit(1);
     }
+}
+
+/// Blocks SIGINT and SIGTERM in the calling thread (and the threads it
+/// creates later); returns the set.
+fn block_stop_signals() -> libc::sigset_t {
+    // SAFETY: plain signal-mask manipulation on a local, initialised set.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGINT);
+        libc::sigaddset(&mut set, libc::SIGTERM);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        set
+    }
+}
+
+/// Stops the server on SIGINT/SIGTERM, taken by a dedicated thread with
+/// sigwait: the modules are unregistered and the process exits 0.
+fn stop_on_signals(set: libc::sigset_t, stopper: libtux::Stopper) {
+    std::thread::spawn(move || {
+        let mut sig = 0;
+        // SAFETY: `set` is initialised; sigwait writes `sig`.
+        unsafe { libc::sigwait(&set, &mut sig) };
+        stopper.stop();
+    });
 }
