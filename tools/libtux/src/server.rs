@@ -305,10 +305,13 @@ impl Server {
             let dispatch = self.dispatch.clone();
             let stop = self.stop.clone();
             let running = self.running.clone();
+            let stopper = self.stopper();
             let h = std::thread::Builder::new()
                 .name(format!("tux-module/{nr}"))
                 .spawn(move || -> Result<()> {
-                    let mut t = ModuleThread::start(nr)?;
+                    // A thread that cannot start stops the others: run()
+                    // returns its error instead of serving short-handed.
+                    let mut t = ModuleThread::start(nr).inspect_err(|_| stopper.stop())?;
                     {
                         let mut g = running.lock().unwrap_or_else(|p| p.into_inner());
                         g.push(nr);
