@@ -486,8 +486,15 @@ fn reap(child: &mut Child, deadline: Instant) -> Option<std::process::ExitStatus
 
 enum Ended {
     Eof,
+    /// The program wrote more than its Content-Length.
+    Complete,
     Timeout,
     OutputCap,
+}
+
+/// Whether the program gave a Content-Length and all of it was sent.
+fn content_complete(head: Option<&CgiHead>, sent: u64) -> bool {
+    head.and_then(|h| h.content_length) == Some(sent)
 }
 
 impl CgiModule {
@@ -551,7 +558,11 @@ impl CgiModule {
         }
         let mut child = match cmd.spawn() {
             Ok(c) => c,
-            Err(_) => return req.respond_error(502),
+            Err(e) => {
+                // The client only sees 502; say why where the operator looks.
+                eprintln!("cgi: cannot run {}: {e}", program.display());
+                return req.respond_error(502);
+            }
         };
         let r = self.pump(req, &mut child, &body);
         match r {
@@ -686,12 +697,26 @@ impl CgiModule {
             let send = body_part.get(..room.min(body_part.len())).unwrap_or(&[]);
             req.send_body(send)?;
             out = out.saturating_add(send.len() as u64);
-            if body_part.len() > send.len() && out >= self.max_output {
+            if body_part.len() > send.len() {
+                // More output than the answer may carry: the program's own
+                // Content-Length (the answer is complete) or max_output.
+                if content_complete(cgi_head.as_ref(), out) {
+                    break Ended::Complete;
+                }
                 break Ended::OutputCap;
             }
         };
         drop(stdin);
         match ended {
+            // Everything announced was sent: stop the program, keep the answer.
+            Ended::Complete => {
+                kill_and_reap(child);
+                req.finish()
+            }
+            Ended::Timeout if content_complete(cgi_head.as_ref(), out) => {
+                kill_and_reap(child);
+                req.finish()
+            }
             Ended::Timeout | Ended::OutputCap => {
                 kill_and_reap(child);
                 if req.head_sent() {
@@ -919,6 +944,28 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!((h.status, h.reason), (201, None));
+    }
+
+    #[test]
+    fn shell_printf_header_with_body() {
+        let out = b"Content-Type: text/plain\r\n\r\nREQUEST_METHOD=GET\nQUERY_STRING=\n";
+        let (h, n) = parse_cgi_head(out).unwrap().unwrap();
+        assert_eq!(h.status, 200);
+        assert_eq!(&out[n..], b"REQUEST_METHOD=GET\nQUERY_STRING=\n");
+    }
+
+    #[test]
+    fn content_complete_needs_the_programs_length() {
+        let h = |cl| CgiHead {
+            status: 200,
+            reason: None,
+            headers: Vec::new(),
+            content_length: cl,
+        };
+        assert!(content_complete(Some(&h(Some(6))), 6));
+        assert!(!content_complete(Some(&h(Some(6))), 5));
+        assert!(!content_complete(Some(&h(None)), 6));
+        assert!(!content_complete(None, 0));
     }
 
     #[test]
