@@ -1,0 +1,142 @@
+#!/bin/sh
+# libtux's json and postpone examples: JSON with an increasing counter at
+# /api/stats, /slow answered by a worker thread after its delay, both in
+# parallel with static GETs; SIGTERM ends them with exit 0, and the server
+# holds nothing of theirs afterwards.
+U=http://127.0.0.1
+T=/tmp/t42
+# Module threads per process (more than one: they share the requests).
+N=${TUX_TEST_MODULE_THREADS:-2}
+rm -rf $T; mkdir -p $T
+stat_of() { awk -v k="$1" '$1 == k { print $2 }' /proc/net/tux/stats; }
+jpid=; ppid=
+# end PID: SIGTERM, and SIGKILL if it is still there 5 s later (a stuck
+# module thread must not outlive the test)
+end() {
+	kill -TERM $1 2>/dev/null || return 0
+	i=0
+	while [ $i -lt 10 ] && kill -0 $1 2>/dev/null; do sleep 0.5; i=$((i + 1)); done
+	kill -9 $1 2>/dev/null
+	wait $1 2>/dev/null
+}
+fail() {
+	[ -n "$jpid" ] && end $jpid
+	[ -n "$ppid" ] && end $ppid
+	for f in $T/json.log $T/postpone.log; do [ -s $f ] && { echo "== $f"; tail -n 5 $f; }; done
+	echo "$1"
+	exit 1
+}
+# wait_up URL: poll until the module answers (bounded: 10 s)
+wait_up() {
+	i=0
+	while [ $i -lt 20 ]; do
+		timeout 5 wget -q -O $T/up.out "$1" 2>/dev/null && return 0
+		sleep 0.5; i=$((i + 1))
+	done
+	return 1
+}
+counter() { sed -n 's/^{"requests":\([0-9][0-9]*\),"time":[0-9][0-9]*,"client":"[^"]*","path":"[^"]*","user_agent":"[^"]*"}$/\1/p' "$1"; }
+
+timeout 5 wget -q -O $T/pre.out $U/ || fail "not serving before the test"
+aborted0=$(stat_of module_aborted)
+mreq0=$(stat_of module_requests)
+[ -n "$aborted0" ] && [ -n "$mreq0" ] || fail "no module counters in /proc/net/tux/stats"
+
+json $N >$T/json.log 2>&1 &
+jpid=$!
+postpone 1000 $N >$T/postpone.log 2>&1 &
+ppid=$!
+wait_up $U/api/stats || {
+	kill -0 $jpid 2>/dev/null || fail "json $N exited at start: $(tail -n 1 $T/json.log)"
+	fail "json module never answered /api/stats"
+}
+kill -0 $ppid 2>/dev/null || fail "postpone 1000 $N exited at start: $(tail -n 1 $T/postpone.log)"
+
+# JSON: the shape, and a counter that goes up by one per request.
+prev=
+for i in 1 2 3; do
+	timeout 5 wget -q -O $T/j$i.out "$U/api/stats?x=$i" || fail "GET /api/stats #$i failed"
+	n=$(counter $T/j$i.out)
+	[ -n "$n" ] || { cat $T/j$i.out; fail "GET /api/stats #$i: not the expected JSON object"; }
+	if [ -n "$prev" ] && [ "$n" -ne $((prev + 1)) ]; then
+		fail "JSON counter went $prev -> $n (want +1)"
+	fi
+	prev=$n
+done
+grep -q '"path":"/api/stats"' $T/j1.out || { cat $T/j1.out; fail "JSON path is not /api/stats"; }
+grep -q '"client":"127.0.0.1"' $T/j1.out || { cat $T/j1.out; fail "JSON client is not 127.0.0.1"; }
+# A path under the prefix goes to the module too (raw, as sent).
+timeout 5 wget -q -O $T/jq.out "$U/api/stats/sub%20x" || fail "GET /api/stats/sub%20x failed"
+grep -q '"path":"/api/stats/sub%20x"' $T/jq.out || { cat $T/jq.out; fail "JSON path of /api/stats/sub%20x is wrong"; }
+
+# postpone: answered by the worker after >= 1 s, not much later.
+start=$(date +%s)
+timeout 10 wget -q -O $T/slow.out $U/slow || fail "GET /slow failed"
+took=$(( $(date +%s) - start ))
+grep -q 'continued by a worker thread' $T/slow.out || { cat $T/slow.out; fail "wrong /slow body"; }
+[ $took -le 5 ] || fail "GET /slow took ${took}s for a 1 s delay"
+
+# In parallel: 4 slow requests, 10 JSON, 10 static GETs. The slow ones are
+# parked in the worker; nothing else may wait for them.
+i=0
+while [ $i -lt 4 ]; do
+	( timeout 15 wget -q -O $T/p$i.out $U/slow && grep -q 'continued by a worker' $T/p$i.out && touch $T/p$i.ok ) &
+	i=$((i + 1))
+done
+start=$(date +%s)
+i=0
+while [ $i -lt 10 ]; do
+	timeout 5 wget -q -O $T/s.out $U/ || fail "static GET #$i failed while /slow requests were parked"
+	timeout 5 wget -q -O $T/jp.out $U/api/stats || fail "JSON GET #$i failed while /slow requests were parked"
+	counter $T/jp.out | grep -q . || fail "bad JSON while /slow requests were parked"
+	i=$((i + 1))
+done
+fast=$(( $(date +%s) - start ))
+wait
+for i in 0 1 2 3; do [ -e $T/p$i.ok ] || fail "parallel GET /slow #$i failed"; done
+# 20 fast requests must not have queued behind the 1 s delays.
+[ $fast -le 8 ] || fail "static/JSON requests took ${fast}s next to parked /slow requests"
+
+# SIGTERM: both exit 0 and unregister.
+kill -TERM $jpid $ppid
+i=0
+while [ $i -lt 20 ] && { kill -0 $jpid 2>/dev/null || kill -0 $ppid 2>/dev/null; }; do
+	sleep 0.5; i=$((i + 1))
+done
+kill -0 $jpid 2>/dev/null && fail "json still runs 10 s after SIGTERM"
+kill -0 $ppid 2>/dev/null && fail "postpone still runs 10 s after SIGTERM"
+wait $jpid; jrc=$?
+wait $ppid; prc=$?
+jpid=; ppid=
+[ $jrc = 0 ] || fail "json exited with $jrc after SIGTERM (want 0)"
+[ $prc = 0 ] || fail "postpone exited with $prc after SIGTERM (want 0)"
+
+# No leftovers: the prefixes are gone (404 from the static path), no module
+# request was aborted by the kernel, every module request was counted, the
+# connections are closed, static GETs still work.
+out=$(timeout 5 wget -q -O $T/gone.out $U/api/stats 2>&1)
+echo "$out" | grep -q '404' || fail "GET /api/stats after exit: want 404, got: ${out:-200}"
+out=$(timeout 5 wget -q -O $T/gone.out $U/slow 2>&1)
+echo "$out" | grep -q '404' || fail "GET /slow after exit: want 404, got: ${out:-200}"
+timeout 5 wget -q -O $T/post.out $U/ || fail "static GET failed after the modules exited"
+cmp -s $T/pre.out $T/post.out || fail "static file changed after the modules exited"
+aborted1=$(stat_of module_aborted)
+mreq1=$(stat_of module_requests)
+[ "$aborted1" = "$aborted0" ] || fail "module_aborted went $aborted0 -> $aborted1: the kernel had to answer module requests"
+# 1 probe or more + 3 + 1 + 1 + 4 + 10 module requests at least
+[ $((mreq1 - mreq0)) -ge 20 ] || fail "module_requests went $mreq0 -> $mreq1 (want >= +20)"
+i=0
+while [ $i -lt 20 ] && [ "$(stat_of connections_open)" != 0 ]; do sleep 0.25; i=$((i + 1)); done
+[ "$(stat_of connections_open)" = 0 ] || fail "connections_open is $(stat_of connections_open) after all clients ended"
+# The prefixes can be registered again (nothing was left registered).
+json 1 >$T/json2.log 2>&1 &
+jpid=$!
+wait_up $U/api/stats || { cat $T/json2.log; fail "json could not register /api/stats again"; }
+kill -TERM $jpid
+i=0
+while [ $i -lt 20 ] && kill -0 $jpid 2>/dev/null; do sleep 0.5; i=$((i + 1)); done
+kill -0 $jpid 2>/dev/null && fail "second json still runs 10 s after SIGTERM"
+wait $jpid; rc=$?; jpid=
+[ $rc = 0 ] || fail "second json exited with $rc"
+grep -E '^(module_requests|module_aborted|connections_open) ' /proc/net/tux/stats
+echo "json/postpone ok"
