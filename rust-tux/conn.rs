@@ -103,6 +103,9 @@ struct Response {
     file: Option<ARef<File>>,
     file_pos: i64,
     file_end: i64,
+    /// Length of the body an in-kernel handler generated (in `Inner::generated`).
+    generated: usize,
+    generated_sent: usize,
     keep_alive: bool,
 }
 
@@ -121,6 +124,8 @@ struct Inner {
     now: Now,
     /// The request a userspace module owns, if any.
     user: Option<user::UserReq>,
+    /// Body written by in-kernel handlers; allocated at the first use.
+    generated: KVec<u8>,
 }
 
 impl Connection {
@@ -146,6 +151,7 @@ impl Connection {
                     response: None,
                     now: Now::at(clock::real_seconds()),
                     user: None,
+                    generated: KVec::new(),
                 }),
                 server,
                 expired: Atomic::new(false),
@@ -345,6 +351,8 @@ impl Inner {
         let now = self.now;
         let input = self.input.get(..self.used).unwrap_or(&[]);
         let full = self.used >= self.input.len();
+        // Body bytes an in-kernel handler wrote into `self.generated`.
+        let mut generated = 0usize;
         let result = match parser::parse_request(input, &cfg.limits) {
             Ok(Parse::Complete { request, consumed }) => {
                 if let Some(module) = module_for(&request, server, &mut self.scratch) {
@@ -381,7 +389,20 @@ impl Inner {
                         }
                     }
                 }
-                let plan = respond(&request, server, &mut self.scratch, &mut self.head, now);
+                let plan = match kernel_answer(
+                    &request,
+                    cfg,
+                    &mut self.scratch,
+                    &mut self.generated,
+                    &mut self.head,
+                    now,
+                ) {
+                    Some((plan, len)) => {
+                        generated = len;
+                        plan
+                    }
+                    None => respond(&request, server, &mut self.scratch, &mut self.head, now),
+                };
                 if cfg.logging {
                     log_request(conn.peer, now, Some(&request), &plan.0, &mut self.scratch);
                 }
@@ -432,6 +453,8 @@ impl Inner {
             file: if file_range.is_some() { file } else { None },
             file_pos,
             file_end,
+            generated,
+            generated_sent: 0,
             keep_alive: plan.keep_alive,
         });
         Parsed::Responding
@@ -445,7 +468,7 @@ impl Inner {
         };
         let cfg = &conn.server.config;
         while r.head_sent < r.head_len {
-            let more = !r.static_body.is_empty() || r.file.is_some();
+            let more = !r.static_body.is_empty() || r.file.is_some() || r.generated > 0;
             let chunk = self.head.get(r.head_sent..r.head_len).unwrap_or(&[]);
             match stream.send(chunk, more) {
                 Ok(n) => {
@@ -462,6 +485,21 @@ impl Inner {
             match stream.send(chunk, false) {
                 Ok(n) => {
                     r.static_sent = r.static_sent.saturating_add(n);
+                    STATS.bytes_sent.add(n as u64, Relaxed);
+                    conn.set_deadline(cfg.header_ms);
+                }
+                Err(e) if e == EAGAIN => return Ok(false),
+                Err(_) => return Err(Step::Close),
+            }
+        }
+        while r.generated_sent < r.generated {
+            let chunk = self
+                .generated
+                .get(r.generated_sent..r.generated)
+                .unwrap_or(&[]);
+            match stream.send(chunk, false) {
+                Ok(n) => {
+                    r.generated_sent = r.generated_sent.saturating_add(n);
                     STATS.bytes_sent.add(n as u64, Relaxed);
                     conn.set_deadline(cfg.header_ms);
                 }
@@ -643,6 +681,50 @@ impl Shared {
             .find(|m| m.ext.eq_ignore_ascii_case(ext))
             .map(|m| (m.ext.as_slice(), m.ty.as_slice()))
     }
+}
+
+/// Room for the body of an in-kernel handler.
+const GENERATED_MAX: usize = 16 * 1024;
+
+/// Answers the request with an in-kernel handler, if one covers its path: the plan
+/// and the length of the body written into `body`.
+fn kernel_answer(
+    req: &Request<'_>,
+    cfg: &Config,
+    scratch: &mut [u8],
+    body: &mut KVec<u8>,
+    head: &mut [u8],
+    now: Now,
+) -> Option<((plan::Plan, Option<ARef<File>>), usize)> {
+    let buf = scratch.get_mut(..PATH_BUF)?;
+    let path = plan::module_path(req, buf)?;
+    let call = crate::khandler::find(path)?;
+    if body.is_empty() {
+        match KVec::from_elem(0u8, GENERATED_MAX, GFP_KERNEL) {
+            Ok(b) => *body = b,
+            Err(_) => {
+                return Some((
+                    error_plan(Some(req), cfg, Status::ServiceUnavailable, now, head),
+                    0,
+                ))
+            }
+        }
+    }
+    let mut ct = [0u8; 128];
+    let method = user::method_code(&req.method);
+    let answer = call.handle(path, req.query, method, body, &mut ct);
+    drop(call);
+    let planned = answer.ok().and_then(|(len, ct_len)| {
+        let ct = ct.get(..ct_len).unwrap_or(&[]);
+        let p = plan::plan_generated(req, &cfg.plan, ct, len, now, head).ok()?;
+        Some(((p, None), if req.is_head() { 0 } else { len }))
+    });
+    Some(planned.unwrap_or_else(|| {
+        (
+            error_plan(Some(req), cfg, Status::InternalServerError, now, head),
+            0,
+        )
+    }))
 }
 
 /// The userspace module whose prefix covers the request's path, if any.

@@ -30,6 +30,7 @@ mod clock;
 mod config;
 mod conn;
 pub mod http;
+pub mod khandler;
 mod log;
 mod server;
 mod stats;
@@ -150,6 +151,7 @@ impl kernel::Module for Tux {
         unsafe { SERVER.init() };
         log::init()?;
         user::init()?;
+        khandler::init();
         // SAFETY: called once, at initialisation.
         kernel::error::to_result(unsafe { bindings::tux_control_init() })
             .inspect_err(|e| pr_err!("cannot register sysctls/procfs: {}\n", e.to_errno()))?;

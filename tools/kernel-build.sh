@@ -78,6 +78,12 @@ build() {
 	say "building $flavor bzImage (-j$JOBS; a clean build takes ~5 min, a rebuild seconds)"
 	"${KMAKE[@]}" bzImage
 	ln -sf "$BUILD/arch/x86/boot/bzImage" "$TUX_CACHE/bzImage-$flavor"
+	# Loadable modules (the in-kernel handler sample), for the guest.
+	rm -rf "$TUX_CACHE/modules-$flavor" && mkdir -p "$TUX_CACHE/modules-$flavor"
+	if grep -q '^CONFIG_MODULES=y' "$BUILD/.config"; then
+		"${KMAKE[@]}" modules
+		find "$BUILD" -name '*.ko' -exec cp {} "$TUX_CACHE/modules-$flavor/" \;
+	fi
 	say "bzImage ready in $((SECONDS - t0)) s: $BUILD/arch/x86/boot/bzImage"
 }
 

@@ -47,6 +47,11 @@ for tool in ${GUEST_TOOLS:-}; do
 		cp -L "$lib" "$stage$lib"
 	done
 done
+# Kernel modules of the booted kernel (GUEST_MODULES: a directory of .ko).
+if [ -n "${GUEST_MODULES:-}" ]; then
+	mkdir -p "$stage/lib/modules"
+	cp "$GUEST_MODULES"/*.ko "$stage/lib/modules/" 2>/dev/null || true
+fi
 cp "$TUX_ROOT/tools/guest/init" "$stage/init"
 mkdir -p "$stage/etc/tux-test" "$stage/var/log/nginx" "$stage/var/lib/nginx"
 cp "$TUX_ROOT/tools/test/nginx-handoff.conf" "$stage/etc/tux-test/nginx.conf"

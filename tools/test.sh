@@ -143,7 +143,7 @@ kernel_and_e2e() { # FLAVOR
 	if [ $kernel_ok = 1 ] && [ $fixture_ok = 1 ] && [ $userland_ok = 1 ] &&
 		check "e2e/initramfs-$flavor" "$LOGS/initramfs-$flavor.log" \
 			env TUX_GUEST_DEBUG=$debug GUEST_TOOLS="$GUEST_TOOLS" \
-			GUEST_PROGRAMS="/usr/bin/wrk /usr/sbin/nginx" \
+			GUEST_PROGRAMS="/usr/bin/wrk /usr/sbin/nginx" GUEST_MODULES="$TUX_CACHE/modules-$flavor" \
 			"$TUX_ROOT/tools/mkinitramfs.sh" "$initrd" "$FIXTURE/www"; then
 		python3 "$TUX_ROOT/tools/test/e2e.py" --kernel "$TUX_CACHE/bzImage-$flavor" \
 			--initrd "$initrd" --manifest "$FIXTURE/manifest.json" --append "$append" \

@@ -354,6 +354,36 @@ pub fn plan_error(
     })
 }
 
+/// Plans a `200 OK` whose body (`len` bytes of `content_type`) was generated
+/// by an in-kernel handler; the glue sends the body after the head (not
+/// for `HEAD`). The content type must pass [`mime::valid_type`], else the
+/// planner uses [`mime::DEFAULT_TYPE`].
+pub fn plan_generated(
+    req: &Request<'_>,
+    cfg: &Config<'_>,
+    content_type: &[u8],
+    len: usize,
+    now: impl Into<Now>,
+    out: &mut [u8],
+) -> Result<Plan, HeadTooLarge> {
+    let keep = keep_alive(Some(req), cfg, Status::Ok);
+    let mut h = ResponseHead::new(Status::Ok, now.into(), keep);
+    h.content_type = Some(if mime::valid_type(content_type) {
+        content_type
+    } else {
+        mime::DEFAULT_TYPE
+    });
+    h.content_length = u64::try_from(len).ok();
+    let head_len = write_head(&h, out)?;
+    Ok(Plan {
+        status: Status::Ok,
+        head_len,
+        body: Body::None,
+        keep_alive: keep,
+        discard: req.content_length,
+    })
+}
+
 /// The `.gz` variant is used only if it is a readable regular file and not
 /// older than the file it stands for (a stale `.gz` would serve old content).
 fn usable_gzip(gz: Option<ObjectMeta>, original: &ObjectMeta) -> Option<ObjectMeta> {

@@ -660,3 +660,25 @@ fn registered_mime_types_are_validated() {
     assert_eq!(tux_http::mime::content_type(b"docs/a.MD", extra), b"text/markdown");
     assert_eq!(tux_http::mime::content_type(b"a.html", extra), b"text/html");
 }
+
+#[test]
+fn generated_bodies_get_a_checked_head() {
+    let raw = b"GET /server-status HTTP/1.1\r\nHost: h\r\n\r\n";
+    let Ok(Parse::Complete { request, .. }) = parse_request(raw, &Limits::DEFAULT) else {
+        panic!("not parsed");
+    };
+    let mut head = [0u8; 512];
+    let p = plan::plan_generated(&request, &Config::DEFAULT, b"text/plain", 42, NOW, &mut head)
+        .unwrap();
+    let h = std::str::from_utf8(&head[..p.head_len]).unwrap();
+    assert!(h.starts_with("HTTP/1.1 200 OK\r\n"), "{h}");
+    assert!(h.contains("\r\nContent-Type: text/plain\r\n"), "{h}");
+    assert!(h.contains("\r\nContent-Length: 42\r\n"), "{h}");
+    assert!(p.keep_alive);
+    // A type that could split the head is replaced.
+    let p = plan::plan_generated(&request, &Config::DEFAULT, b"text/x\r\nA: b", 1, NOW, &mut head)
+        .unwrap();
+    let h = std::str::from_utf8(&head[..p.head_len]).unwrap();
+    assert!(h.contains("\r\nContent-Type: application/octet-stream\r\n"), "{h}");
+    assert!(!h.contains("A: b"), "{h}");
+}

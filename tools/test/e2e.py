@@ -98,8 +98,10 @@ class Console:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for line in self.lines[start:]:
-                if line.startswith(marker):
-                    return int(line[len(marker):].split()[0])
+                # Kernel messages may continue the line: take the digits only.
+                m = re.match(re.escape(marker) + r"(\d+)", line)
+                if m:
+                    return int(m.group(1))
             time.sleep(0.05)
         raise TimeoutError(f"guest command timed out: {cmd}")
 
