@@ -105,7 +105,9 @@ pub fn valid_type(ty: &[u8]) -> bool {
     };
     slash > 0
         && ty.len() <= TYPE_MAX
-        && ty.get(slash.saturating_add(1)).is_some_and(|b| b.is_ascii_alphanumeric())
+        && ty
+            .get(slash.saturating_add(1))
+            .is_some_and(|b| b.is_ascii_alphanumeric())
         && ty.iter().all(|&b| (0x20..0x7f).contains(&b))
         && ty.first().is_some_and(|b| b.is_ascii_alphanumeric())
 }

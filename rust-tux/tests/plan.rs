@@ -639,7 +639,14 @@ fn registered_mime_types_are_validated() {
     use tux_http::mime::{valid_extension, valid_type};
     assert!(valid_extension(b"md"));
     assert!(valid_extension(b"tar-gz"));
-    for bad in [&b""[..], b".md", b"a/b", b"a b", b"abcdefghijklmnopq", b"\xc3\xa9"] {
+    for bad in [
+        &b""[..],
+        b".md",
+        b"a/b",
+        b"a b",
+        b"abcdefghijklmnopq",
+        b"\xc3\xa9",
+    ] {
         assert!(!valid_extension(bad), "{bad:?}");
     }
     assert!(valid_type(b"text/markdown"));
@@ -657,7 +664,10 @@ fn registered_mime_types_are_validated() {
     }
     assert!(!valid_type(&[b'a'; 200]));
     let extra: &[(&[u8], &[u8])] = &[(b"md", b"text/markdown")];
-    assert_eq!(tux_http::mime::content_type(b"docs/a.MD", extra), b"text/markdown");
+    assert_eq!(
+        tux_http::mime::content_type(b"docs/a.MD", extra),
+        b"text/markdown"
+    );
     assert_eq!(tux_http::mime::content_type(b"a.html", extra), b"text/html");
 }
 
@@ -668,17 +678,34 @@ fn generated_bodies_get_a_checked_head() {
         panic!("not parsed");
     };
     let mut head = [0u8; 512];
-    let p = plan::plan_generated(&request, &Config::DEFAULT, b"text/plain", 42, NOW, &mut head)
-        .unwrap();
+    let p = plan::plan_generated(
+        &request,
+        &Config::DEFAULT,
+        b"text/plain",
+        42,
+        NOW,
+        &mut head,
+    )
+    .unwrap();
     let h = std::str::from_utf8(&head[..p.head_len]).unwrap();
     assert!(h.starts_with("HTTP/1.1 200 OK\r\n"), "{h}");
     assert!(h.contains("\r\nContent-Type: text/plain\r\n"), "{h}");
     assert!(h.contains("\r\nContent-Length: 42\r\n"), "{h}");
     assert!(p.keep_alive);
     // A type that could split the head is replaced.
-    let p = plan::plan_generated(&request, &Config::DEFAULT, b"text/x\r\nA: b", 1, NOW, &mut head)
-        .unwrap();
+    let p = plan::plan_generated(
+        &request,
+        &Config::DEFAULT,
+        b"text/x\r\nA: b",
+        1,
+        NOW,
+        &mut head,
+    )
+    .unwrap();
     let h = std::str::from_utf8(&head[..p.head_len]).unwrap();
-    assert!(h.contains("\r\nContent-Type: application/octet-stream\r\n"), "{h}");
+    assert!(
+        h.contains("\r\nContent-Type: application/octet-stream\r\n"),
+        "{h}"
+    );
     assert!(!h.contains("A: b"), "{h}");
 }

@@ -126,9 +126,11 @@ pub fn run(c: &Config, attach: bool) -> Result<(), String> {
         // Writing the settings to a running TUX would restart it with this
         // configuration before STARTUP could say EBUSY: refuse first.
         if read_sysctl("running").as_deref() == Some("1") {
-            return Err("TUX is already running (run `tux stop` first, or `tux run --attach` \
+            return Err(
+                "TUX is already running (run `tux stop` first, or `tux run --attach` \
                         to add modules to it)"
-                .to_string());
+                    .to_string(),
+            );
         }
         configure(c)?;
         libtux::startup().map_err(|e| {
