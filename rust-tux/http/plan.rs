@@ -163,12 +163,17 @@ pub fn index_path<'o>(dir: &[u8], out: &'o mut [u8]) -> Option<&'o [u8]> {
 /// Longest module prefix, without its leading `/`.
 pub const MODULE_PREFIX_MAX: usize = 255;
 
-/// Validates a module's URL prefix (`/name` or `/a/b`) and returns it as
-/// the HTTP core resolves paths: without the leading `/`. A prefix must be
-/// in canonical form (no empty, `.` or `..` segments, no trailing `/`, no
-/// `%`, `\`, control or non-ASCII bytes), so that matching it against
-/// resolved paths cannot be dodged by encodings.
+/// Validates a module's route and returns it in the form [`prefix_covers`]
+/// matches: a URL prefix (`/name` or `/a/b`) without its leading `/`, or a
+/// file extension (`*.php`) as it is. A prefix must be in canonical form
+/// (no empty, `.` or `..` segments, no trailing `/`, no `%`, `\`, control
+/// or non-ASCII bytes), so that matching it against resolved paths cannot
+/// be dodged by encodings; an extension must pass
+/// [`mime::valid_extension`].
 pub fn module_prefix(raw: &[u8]) -> Option<&[u8]> {
+    if let Some(ext) = raw.strip_prefix(b"*.") {
+        return mime::valid_extension(ext).then_some(raw);
+    }
     let rest = raw.strip_prefix(b"/")?;
     if rest.is_empty() || rest.len() > MODULE_PREFIX_MAX {
         return None;
@@ -191,6 +196,12 @@ pub fn module_prefix(raw: &[u8]) -> Option<&[u8]> {
 /// request path `path` (relative, as [`route`] produces it): the path is the
 /// prefix itself or lies beneath it.
 pub fn prefix_covers(prefix: &[u8], path: &[u8]) -> bool {
+    if let Some(ext) = prefix.strip_prefix(b"*.") {
+        // The last segment ends in `.ext` (and is more than that).
+        let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
+        return name.len() > ext.len().saturating_add(1)
+            && mime::extension(name).is_some_and(|e| e.eq_ignore_ascii_case(ext));
+    }
     match path.strip_prefix(prefix) {
         Some(rest) => !prefix.is_empty() && (rest.is_empty() || rest.first() == Some(&b'/')),
         None => false,

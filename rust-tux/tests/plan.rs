@@ -709,3 +709,18 @@ fn generated_bodies_get_a_checked_head() {
     );
     assert!(!h.contains("A: b"), "{h}");
 }
+
+#[test]
+fn extension_routes_cover_files_with_that_extension() {
+    assert_eq!(plan::module_prefix(b"*.php"), Some(&b"*.php"[..]));
+    for bad in [&b"*."[..], b"*.p/x", b"*.a b", b"*php", b"*.."] {
+        assert_eq!(plan::module_prefix(bad), None, "{bad:?}");
+    }
+    assert!(plan::prefix_covers(b"*.php", b"index.php"));
+    assert!(plan::prefix_covers(b"*.php", b"a/b/INFO.PHP"));
+    assert!(!plan::prefix_covers(b"*.php", b"a/b/info.php5"));
+    assert!(!plan::prefix_covers(b"*.php", b"a.php/b"));
+    assert!(!plan::prefix_covers(b"*.php", b".php"));
+    assert!(!plan::prefix_covers(b"*.php", b"dir/.php"));
+    assert!(!plan::prefix_covers(b"*.php", b""));
+}

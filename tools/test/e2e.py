@@ -296,6 +296,22 @@ def run_handoff_tests(ctx, con, results):
         if rc != 0:
             raise AssertionError("nginx's access log lacks the client's address (or a proxy's shows)")
 
+    def module_redirect():
+        # A userspace module passes /legacy on with REDIRECT_REQ (libtux's
+        # redirect example): nginx answers, with the client's address.
+        rc = con.run_cmd("redirect >/tmp/redirect.log 2>&1 & "
+                         "for i in 1 2 3 4 5 6 7 8 9 10; do "
+                         "wget -q -O /tmp/r.out http://127.0.0.1:80/legacy/ping && break; sleep 0.5; done")
+        if rc != 0:
+            raise AssertionError("the redirect module did not come up (guest /tmp/redirect.log)")
+        try:
+            (r,) = http_exchange(port, b"GET /legacy/page?x=1 HTTP/1.1\r\nHost: t\r\n"
+                                 b"Connection: close\r\n\r\n")
+            if "nginx saw GET /legacy/page?x=1 from 10.0.2.2" not in r:
+                raise AssertionError(f"REDIRECT_REQ did not reach nginx: {r[:300]!r}")
+        finally:
+            con.run_cmd("kill $(pidof redirect) 2>/dev/null; sleep 0.5")
+
     def no_listener():
         con.run_cmd("kill $(cat /run/nginx-handoff.pid); sleep 1")
         (r,) = http_exchange(port, b"POST /form HTTP/1.1\r\nHost: t\r\n"
@@ -306,6 +322,7 @@ def run_handoff_tests(ctx, con, results):
     case("post-goes-to-nginx", post)
     case("after-keepalive-request", after_keepalive)
     case("nginx-sees-client-address", log_has_client)
+    case("module-redirect-req", module_redirect)
     case("no-listener-answered-by-tux", no_listener)
 
 

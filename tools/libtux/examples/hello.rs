@@ -7,7 +7,8 @@
 //! (`tux run`, or `echo 1 > /proc/sys/net/tux/running`):
 //!
 //! ```text
-//! hello [THREADS]        # then: curl http://host/hello
+//! hello [THREADS] [ROUTE]   # then: curl http://host/hello
+//! hello 1 '*.hi'            # any path ending in .hi
 //! ```
 //! SIGINT/SIGTERM stop it.
 
@@ -26,15 +27,16 @@ fn main() {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(1);
-    if let Err(e) = run(threads) {
+    let route = std::env::args().nth(2).unwrap_or_else(|| "/hello".into());
+    if let Err(e) = run(threads, &route) {
         eprintln!("hello: {e}");
         std::process::exit(1);
     }
 }
 
-fn run(threads: u32) -> Result<()> {
+fn run(threads: u32, route: &str) -> Result<()> {
     let mut server = Server::new()?;
-    server.register("/hello", hello)?;
+    server.register(route, hello)?;
     stop_on_signals(server.stopper());
     let r = server.run(threads);
     server.unregister_all()?;

@@ -80,29 +80,20 @@ pub fn shutdown() -> Result<()> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ModuleId(pub u32);
 
-/// Checks a module prefix: `/` followed by visible ASCII other than
-/// `?` and `#`, at most 255 bytes, no trailing `/` (except `/` itself).
+/// Checks a module route as the kernel will: a canonical URL prefix
+/// (`/name`, `/a/b`) or a file extension (`*.ext`).
 pub fn validate_prefix(prefix: &str) -> Result<()> {
-    let b = prefix.as_bytes();
-    let bad = |why: &str| Err(Error::BadName(format!("module prefix {prefix:?}: {why}")));
-    if b.first() != Some(&b'/') {
-        return bad("must start with '/'");
-    }
-    if b.len() as u64 > TUX_MAX_NAME {
-        return bad("longer than 255 bytes");
-    }
-    if b.len() > 1 && b.ends_with(b"/") {
-        return bad("must not end with '/'");
-    }
-    if b.iter()
-        .any(|&c| !(0x21..0x7f).contains(&c) || c == b'?' || c == b'#')
+    // The kernel's own rule (the HTTP core's), so that the two never disagree.
+    if prefix.len() as u64 <= TUX_MAX_NAME
+        && tux_http::plan::module_prefix(prefix.as_bytes()).is_some()
     {
-        return bad("only visible ASCII other than '?' and '#'");
+        return Ok(());
     }
-    if b.windows(2).any(|w| w == b"//") || prefix.split('/').any(|s| s == "." || s == "..") {
-        return bad("must be a normalised path");
-    }
-    Ok(())
+    Err(Error::BadName(format!(
+        "module prefix {prefix:?}: must be a canonical URL path (\"/name\" or \"/a/b\": \
+         visible ASCII, no empty, \".\" or \"..\" segments, no trailing '/', no '%', '\\', \
+         '?' or '#') or a file extension (\"*.ext\"), at most 255 bytes"
+    )))
 }
 
 fn with_name(action: Action, name: &[u8], value: Option<&[u8]>) -> Result<i64> {
@@ -134,27 +125,15 @@ pub fn unregister_module(prefix: &str) -> Result<()> {
 /// Checks a file extension (no dot) and a MIME type for
 /// [`register_mimetype`].
 pub fn validate_mimetype(ext: &str, mime: &str) -> Result<()> {
-    let token = |s: &str| {
-        !s.is_empty()
-            && s.bytes()
-                .all(|c| c.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&c))
-    };
-    if !token(ext) || ext.contains('.') || ext.len() as u64 > TUX_MAX_NAME {
+    // The kernel's own rules (the HTTP core's).
+    if !tux_http::mime::valid_extension(ext.as_bytes()) {
         return Err(Error::BadName(format!(
-            "extension {ext:?}: must be 1..=255 letters, digits or -_+ without a dot"
+            "extension {ext:?}: must be 1..=16 letters, digits or -_+ without a dot"
         )));
     }
-    let ok_mime = mime.len() as u64 <= TUX_MAX_NAME
-        && mime.bytes().all(|c| (0x20..0x7f).contains(&c))
-        && match mime.split_once('/') {
-            Some((t, s)) => {
-                token(t) && !s.is_empty() && s.split(';').next().is_some_and(|st| token(st.trim()))
-            }
-            None => false,
-        };
-    if !ok_mime {
+    if !tux_http::mime::valid_type(mime.as_bytes()) {
         return Err(Error::BadName(format!(
-            "MIME type {mime:?}: must be type/subtype[; params], at most 255 bytes"
+            "MIME type {mime:?}: must be type/subtype[; params], printable ASCII, at most 127 bytes"
         )));
     }
     Ok(())
@@ -229,11 +208,12 @@ mod tests {
 
     #[test]
     fn prefixes() {
-        for ok in ["/", "/hello", "/api/v1", "/cgi-bin"] {
+        for ok in ["/hello", "/api/v1", "/cgi-bin", "*.php"] {
             assert!(validate_prefix(ok).is_ok(), "{ok}");
         }
         for bad in [
-            "", "hello", "/a/", "/a b", "/a?x", "/a//b", "/a/../b", "/./a", "/\u{e9}",
+            "", "/", "hello", "/a/", "/a b", "/a?x", "/a//b", "/a/../b", "/./a", "/\u{e9}",
+            "/a%2fb", "*.", "*.a/b",
         ] {
             assert!(validate_prefix(bad).is_err(), "{bad}");
         }

@@ -203,6 +203,29 @@ pub struct Stopper {
 }
 
 impl Stopper {
+    /// Stops the server on SIGINT or SIGTERM: blocks both signals in the
+    /// calling thread (call it before starting other threads, which inherit
+    /// the mask) and takes them in a dedicated thread with `sigwait`, so
+    /// that module threads stop through `STOPTHREAD` and the process can
+    /// unregister its modules and exit normally.
+    pub fn stop_on_signals(self) {
+        // SAFETY: plain signal-mask manipulation on a local, initialised set.
+        let set = unsafe {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, libc::SIGINT);
+            libc::sigaddset(&mut set, libc::SIGTERM);
+            libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+            set
+        };
+        std::thread::spawn(move || {
+            let mut sig = 0;
+            // SAFETY: `set` is initialised; sigwait writes `sig`.
+            unsafe { libc::sigwait(&set, &mut sig) };
+            self.stop();
+        });
+    }
+
     /// Whether [`Stopper::stop`] was called.
     pub fn is_stopped(&self) -> bool {
         self.stop.load(Ordering::SeqCst)

@@ -13,3 +13,13 @@ grep -q 'Hello from a tux user module' /tmp/m.out || { cat /tmp/m.out; echo "wro
 timeout 10 wget -q -O /tmp/s.out http://127.0.0.1/ || { echo "static file failed next to the module"; kill $pid; exit 1; }
 kill $pid; wait $pid
 grep module_requests /proc/net/tux/stats
+# A module may also own a file extension: every path ending in .hi.
+hello 1 '*.hi' >/tmp/hello-ext.log 2>&1 &
+pid=$!
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	timeout 5 wget -q -O /tmp/e.out http://127.0.0.1/some/dir/page.hi 2>/dev/null && break
+	sleep 0.5
+done
+grep -q 'Hello from a tux user module' /tmp/e.out 2>/dev/null || { cat /tmp/hello-ext.log; echo "GET /some/dir/page.hi not answered by the *.hi module"; kill $pid; exit 1; }
+if timeout 5 wget -q -O /tmp/e2.out http://127.0.0.1/page.hix 2>/dev/null; then echo "/page.hix answered: the extension route is too wide"; kill $pid; exit 1; fi
+kill $pid; wait $pid
