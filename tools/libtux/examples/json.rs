@@ -79,7 +79,7 @@ fn main() {
                 requests: AtomicU64::new(0),
             },
         )?;
-        stop_on_signals(server.stopper());
+        server.stopper().stop_on_signals();
         let r = server.run(threads);
         server.unregister_all()?;
         r
@@ -88,27 +88,6 @@ fn main() {
         eprintln!("json: {e}");
         std::process::exit(1);
     }
-}
-
-/// Stops the server on SIGINT/SIGTERM: the signals are blocked in every
-/// thread and taken by a dedicated one with sigwait, so the modules are
-/// unregistered and the process exits 0.
-fn stop_on_signals(stopper: libtux::Stopper) {
-    // SAFETY: plain signal-mask manipulation on local, initialised sets.
-    let set = unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        libc::sigaddset(&mut set, libc::SIGINT);
-        libc::sigaddset(&mut set, libc::SIGTERM);
-        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
-        set
-    };
-    std::thread::spawn(move || {
-        let mut sig = 0;
-        // SAFETY: `set` is initialised; sigwait writes `sig`.
-        unsafe { libc::sigwait(&set, &mut sig) };
-        stopper.stop();
-    });
 }
 
 #[cfg(test)]
