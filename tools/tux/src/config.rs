@@ -377,7 +377,7 @@ wasm = "application/wasm"
         fails("[fallback]\nport = 0", "fallback.port = 0");
         fails(
             "[[modules]]\nprefix = \"hello\"\nkind = \"hello\"",
-            "modules[0].prefix = \"hello\": bad name: module prefix \"hello\": must start with '/'",
+            "modules[0].prefix = \"hello\": bad name: module prefix \"hello\": must be a canonical URL path",
         );
         fails(
             "[[modules]]\nprefix = \"/h\"\nkind = \"php\"",
