@@ -199,10 +199,12 @@ impl Connection {
             match stream.recv(buf) {
                 Ok(0) => return Err(ECONNRESET),
                 Ok(n) => {
-                    out.write_slice(buf.get(..n).ok_or(EINVAL)?)?;
+                    // Counted before the copy: if the module's buffer is bad, these
+                    // bytes are gone, but never read twice nor past the body.
                     u.body_read = u.body_read.saturating_add(n as u64);
                     STATS.bytes_received.add(n as u64, Relaxed);
                     self.set_deadline(self.server.config.module_ms);
+                    out.write_slice(buf.get(..n).ok_or(EINVAL)?)?;
                     return Ok(n);
                 }
                 Err(e) if e == EAGAIN => {}
