@@ -683,6 +683,9 @@ impl Shared {
     }
 }
 
+/// A plan and the file it sends, if any.
+type Planned = (plan::Plan, Option<ARef<File>>);
+
 /// Room for the body of an in-kernel handler.
 const GENERATED_MAX: usize = 16 * 1024;
 
@@ -695,7 +698,7 @@ fn kernel_answer(
     body: &mut KVec<u8>,
     head: &mut [u8],
     now: Now,
-) -> Option<((plan::Plan, Option<ARef<File>>), usize)> {
+) -> Option<(Planned, usize)> {
     let buf = scratch.get_mut(..PATH_BUF)?;
     let path = plan::module_path(req, buf)?;
     let call = crate::khandler::find(path)?;

@@ -157,8 +157,7 @@ fn register(
     if ops.is_null() {
         return Err(EINVAL);
     }
-    let mut name = KVec::with_capacity(prefix.len(), GFP_KERNEL)?;
-    name.extend_from_slice(prefix, GFP_KERNEL)?;
+    let name = crate::user::owned(prefix)?;
     let inflight = Arc::pin_init(
         pin_init!(Inflight {
             count <- new_mutex!(0),

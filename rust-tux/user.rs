@@ -168,6 +168,13 @@ fn leader_of(task: &Task) -> ARef<Task> {
     unsafe { &*bindings::tux_task_leader(task.as_ptr()).cast::<Task>() }.into()
 }
 
+/// A kernel copy of `bytes`.
+pub(crate) fn owned(bytes: &[u8]) -> Result<KVec<u8>> {
+    let mut v = KVec::with_capacity(bytes.len(), GFP_KERNEL)?;
+    v.extend_from_slice(bytes, GFP_KERNEL)?;
+    Ok(v)
+}
+
 /// Whether `task` is exiting.
 fn exiting(task: &Task) -> bool {
     // SAFETY: `task` is a valid task for the duration of the call.
@@ -218,8 +225,7 @@ impl Registry {
         if st.modules.len() >= abi::TUX_MAX_MODULES as usize {
             return Err(ENOSPC);
         }
-        let mut name = KVec::with_capacity(prefix.len(), GFP_KERNEL)?;
-        name.extend_from_slice(prefix, GFP_KERNEL)?;
+        let name = owned(prefix)?;
         let index = st.next_module;
         let leader = leader_of(current);
         st.modules.push(
@@ -261,10 +267,8 @@ impl Registry {
         if !mime::valid_extension(ext) || !mime::valid_type(ty) {
             return Err(EINVAL);
         }
-        let mut e = KVec::with_capacity(ext.len(), GFP_KERNEL)?;
-        e.extend_from_slice(ext, GFP_KERNEL)?;
-        let mut t = KVec::with_capacity(ty.len(), GFP_KERNEL)?;
-        t.extend_from_slice(ty, GFP_KERNEL)?;
+        let e = owned(ext)?;
+        let t = owned(ty)?;
         let mut st = self.state.lock();
         if let Some(m) = st
             .mimes
@@ -286,11 +290,13 @@ impl Registry {
         let st = self.state.lock();
         let mut out = KVec::with_capacity(st.mimes.len(), GFP_KERNEL)?;
         for m in st.mimes.iter() {
-            let mut ext = KVec::with_capacity(m.ext.len(), GFP_KERNEL)?;
-            ext.extend_from_slice(&m.ext, GFP_KERNEL)?;
-            let mut ty = KVec::with_capacity(m.ty.len(), GFP_KERNEL)?;
-            ty.extend_from_slice(&m.ty, GFP_KERNEL)?;
-            out.push(MimeType { ext, ty }, GFP_KERNEL)?;
+            out.push(
+                MimeType {
+                    ext: owned(&m.ext)?,
+                    ty: owned(&m.ty)?,
+                },
+                GFP_KERNEL,
+            )?;
         }
         Ok(out)
     }

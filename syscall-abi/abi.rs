@@ -148,6 +148,36 @@ impl Action {
         }
     }
 
+    /// The name of the action as in the C header, without `TUX_ACTION_`
+    /// (`GET_OBJECT`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Action::Startup => "STARTUP",
+            Action::Shutdown => "SHUTDOWN",
+            Action::StartThread => "STARTTHREAD",
+            Action::StopThread => "STOPTHREAD",
+            Action::EventLoop => "EVENTLOOP",
+            Action::GetObject => "GET_OBJECT",
+            Action::SendObject => "SEND_OBJECT",
+            Action::ReadObject => "READ_OBJECT",
+            Action::FinishReq => "FINISH_REQ",
+            Action::FinishCloseReq => "FINISH_CLOSE_REQ",
+            Action::RegisterModule => "REGISTER_MODULE",
+            Action::UnregisterModule => "UNREGISTER_MODULE",
+            Action::CurrentDate => "CURRENT_DATE",
+            Action::RegisterMimetype => "REGISTER_MIMETYPE",
+            Action::ReadHeaders => "READ_HEADERS",
+            Action::PostponeReq => "POSTPONE_REQ",
+            Action::ContinueReq => "CONTINUE_REQ",
+            Action::RedirectReq => "REDIRECT_REQ",
+            Action::ReadPostData => "READ_POST_DATA",
+            Action::SendBuffer => "SEND_BUFFER",
+            Action::WatchProxySocket => "WATCH_PROXY_SOCKET",
+            Action::WaitProxySocket => "WAIT_PROXY_SOCKET",
+            Action::QueryVersion => "QUERY_VERSION",
+        }
+    }
+
     /// Whether the action needs `CAP_NET_ADMIN`: everything that changes the
     /// server or registers code to answer requests. Per-request actions need
     /// instead that the request was handed to the caller's process.

@@ -16,34 +16,6 @@ fn field_size<T>(_: impl Fn(&TuxReq) -> &T) -> usize {
     core::mem::size_of::<T>()
 }
 
-fn c_names(a: Action) -> &'static str {
-    match a {
-        Action::Startup => "STARTUP",
-        Action::Shutdown => "SHUTDOWN",
-        Action::StartThread => "STARTTHREAD",
-        Action::StopThread => "STOPTHREAD",
-        Action::EventLoop => "EVENTLOOP",
-        Action::GetObject => "GET_OBJECT",
-        Action::SendObject => "SEND_OBJECT",
-        Action::ReadObject => "READ_OBJECT",
-        Action::FinishReq => "FINISH_REQ",
-        Action::FinishCloseReq => "FINISH_CLOSE_REQ",
-        Action::RegisterModule => "REGISTER_MODULE",
-        Action::UnregisterModule => "UNREGISTER_MODULE",
-        Action::CurrentDate => "CURRENT_DATE",
-        Action::RegisterMimetype => "REGISTER_MIMETYPE",
-        Action::ReadHeaders => "READ_HEADERS",
-        Action::PostponeReq => "POSTPONE_REQ",
-        Action::ContinueReq => "CONTINUE_REQ",
-        Action::RedirectReq => "REDIRECT_REQ",
-        Action::ReadPostData => "READ_POST_DATA",
-        Action::SendBuffer => "SEND_BUFFER",
-        Action::WatchProxySocket => "WATCH_PROXY_SOCKET",
-        Action::WaitProxySocket => "WAIT_PROXY_SOCKET",
-        Action::QueryVersion => "QUERY_VERSION",
-    }
-}
-
 /// `(C expression, value Rust expects)`.
 fn expectations() -> Vec<(String, u64)> {
     let mut e: Vec<(String, u64)> = vec![
@@ -88,7 +60,7 @@ fn expectations() -> Vec<(String, u64)> {
         ("TUX_DATE_LEN".into(), TUX_DATE_LEN),
     ];
     for a in Action::ALL {
-        e.push((format!("TUX_ACTION_{}", c_names(a)), a as u64));
+        e.push((format!("TUX_ACTION_{}", a.name()), a as u64));
     }
     for (name, off, size) in fields!(
         version,

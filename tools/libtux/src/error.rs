@@ -90,31 +90,7 @@ impl Error {
 
 /// The upper-case action name as in the C header (`GET_OBJECT`).
 pub fn action_name(a: Action) -> &'static str {
-    match a {
-        Action::Startup => "STARTUP",
-        Action::Shutdown => "SHUTDOWN",
-        Action::StartThread => "STARTTHREAD",
-        Action::StopThread => "STOPTHREAD",
-        Action::EventLoop => "EVENTLOOP",
-        Action::GetObject => "GET_OBJECT",
-        Action::SendObject => "SEND_OBJECT",
-        Action::ReadObject => "READ_OBJECT",
-        Action::FinishReq => "FINISH_REQ",
-        Action::FinishCloseReq => "FINISH_CLOSE_REQ",
-        Action::RegisterModule => "REGISTER_MODULE",
-        Action::UnregisterModule => "UNREGISTER_MODULE",
-        Action::CurrentDate => "CURRENT_DATE",
-        Action::RegisterMimetype => "REGISTER_MIMETYPE",
-        Action::ReadHeaders => "READ_HEADERS",
-        Action::PostponeReq => "POSTPONE_REQ",
-        Action::ContinueReq => "CONTINUE_REQ",
-        Action::RedirectReq => "REDIRECT_REQ",
-        Action::ReadPostData => "READ_POST_DATA",
-        Action::SendBuffer => "SEND_BUFFER",
-        Action::WatchProxySocket => "WATCH_PROXY_SOCKET",
-        Action::WaitProxySocket => "WAIT_PROXY_SOCKET",
-        Action::QueryVersion => "QUERY_VERSION",
-    }
+    a.name()
 }
 
 /// A hint for the error numbers whose meaning depends on `tux(2)`.
