@@ -370,7 +370,13 @@ impl Inner {
                     conn.in_user.store(true, Relaxed);
                     return Parsed::ToUser(module, info);
                 }
-                if cfg.clientport != 0 && plan::hands_off(&request.method) {
+                let redirected = !server.mime_types.is_empty()
+                    && self
+                        .scratch
+                        .get_mut(..PATH_BUF)
+                        .and_then(|buf| plan::module_path(&request, buf))
+                        .is_some_and(|path| server.redirected(path));
+                if cfg.clientport != 0 && (plan::hands_off(&request.method) || redirected) {
                     if let Some(stream) = self.stream.take() {
                         match stream.hand_off(input, cfg.clientport) {
                             Ok(()) => {
@@ -678,8 +684,22 @@ impl Shared {
         let ext = mime::extension(name)?;
         self.mime_types
             .iter()
-            .find(|m| m.ext.eq_ignore_ascii_case(ext))
+            .find(|m| m.ext.eq_ignore_ascii_case(ext) && !mime::is_special(&m.ty))
             .map(|m| (m.ext.as_slice(), m.ty.as_slice()))
+    }
+
+    /// Whether files named like `path` go to the fallback server: their extension
+    /// was registered with the special type [`mime::TYPE_REDIRECT`].
+    fn redirected(&self, path: &[u8]) -> bool {
+        if self.mime_types.is_empty() {
+            return false;
+        }
+        let Some(ext) = mime::extension(path) else {
+            return false;
+        };
+        self.mime_types
+            .iter()
+            .any(|m| m.ext.eq_ignore_ascii_case(ext) && m.ty.as_slice() == mime::TYPE_REDIRECT)
     }
 }
 

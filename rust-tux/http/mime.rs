@@ -80,6 +80,16 @@ pub fn extension(path: &[u8]) -> Option<&[u8]> {
     }
 }
 
+/// The special type of classic TUX's `REGISTER_MIMETYPE`: files with an
+/// extension registered with it are not served but handed, with their
+/// connection, to the fallback server (`clientport`).
+pub const TYPE_REDIRECT: &[u8] = b"TUX/redirect";
+
+/// Whether `ty` is a special type (`TUX/...`), never sent as a `Content-Type`.
+pub fn is_special(ty: &[u8]) -> bool {
+    ty.starts_with(b"TUX/")
+}
+
 /// Longest extension a caller may register.
 pub const EXTENSION_MAX: usize = 16;
 /// Longest content type a caller may register.

@@ -724,3 +724,11 @@ fn extension_routes_cover_files_with_that_extension() {
     assert!(!plan::prefix_covers(b"*.php", b"dir/.php"));
     assert!(!plan::prefix_covers(b"*.php", b""));
 }
+
+#[test]
+fn special_types_are_never_content_types() {
+    use tux_http::mime::{is_special, valid_type, TYPE_REDIRECT};
+    assert!(valid_type(TYPE_REDIRECT));
+    assert!(is_special(TYPE_REDIRECT));
+    assert!(!is_special(b"text/html"));
+}

@@ -312,6 +312,31 @@ def run_handoff_tests(ctx, con, results):
         finally:
             con.run_cmd("kill $(pidof redirect) 2>/dev/null; sleep 0.5")
 
+    def mimetype_redirect():
+        # Classic TUX's special MIME type: the daemon registers
+        # legacy = "TUX/redirect" before starting the server; files with that
+        # extension go to nginx, the rest is still TUX's.
+        cfg = ('docroot = \\"/srv/www\\"\\nport = 80\\nthreads = 1\\n'
+               '[fallback]\\nport = 8080\\n[mimetypes]\\nlegacy = \\"TUX/redirect\\"\\n')
+        rc = con.run_cmd(f'echo 0 > {SYSCTL}/running && printf "{cfg}" > /tmp/redir.toml && '
+                         "(tux -c /tmp/redir.toml run >/tmp/tuxd.log 2>&1 &) && "
+                         "for i in 1 2 3 4 5 6 7 8 9 10; do "
+                         "grep -q '^running 1' /proc/net/tux/stats && break; sleep 0.5; done; "
+                         "grep -q '^running 1' /proc/net/tux/stats || cat /tmp/tuxd.log")
+        if rc != 0:
+            raise AssertionError("the tux daemon did not start the server (guest /tmp/tuxd.log)")
+        try:
+            (r,) = http_exchange(port, b"GET /old/page.legacy HTTP/1.1\r\nHost: t\r\n"
+                                 b"Connection: close\r\n\r\n")
+            if "nginx saw GET /old/page.legacy from 10.0.2.2" not in r:
+                raise AssertionError(f"a TUX/redirect extension did not reach nginx: {r[:300]!r}")
+            (r,) = http_exchange(port, b"GET /index.html HTTP/1.1\r\nHost: t\r\n"
+                                 b"Connection: close\r\n\r\n")
+            if not r.startswith("HTTP/1.1 200") or "nginx saw" in r:
+                raise AssertionError(f"a static file did not stay with TUX: {r[:200]!r}")
+        finally:
+            con.run_cmd(f"kill $(pidof tux) 2>/dev/null; sleep 1; echo 1 > {SYSCTL}/running")
+
     def no_listener():
         con.run_cmd("kill $(cat /run/nginx-handoff.pid); sleep 1")
         (r,) = http_exchange(port, b"POST /form HTTP/1.1\r\nHost: t\r\n"
@@ -323,6 +348,7 @@ def run_handoff_tests(ctx, con, results):
     case("after-keepalive-request", after_keepalive)
     case("nginx-sees-client-address", log_has_client)
     case("module-redirect-req", module_redirect)
+    case("mimetype-tux-redirect", mimetype_redirect)
     case("no-listener-answered-by-tux", no_listener)
 
 

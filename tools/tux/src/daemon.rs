@@ -122,6 +122,11 @@ pub fn run(c: &Config, attach: bool) -> Result<(), String> {
         Some(p) => Some(LogDrain::open(p)?),
         None => None,
     };
+    // The kernel copies the MIME table when the server starts: register it
+    // first (with --attach, it applies from the server's next start).
+    for (ext, ty) in &c.mimetypes {
+        libtux::register_mimetype(ext, ty).map_err(|e| format!("mimetypes.{ext}: {e}"))?;
+    }
     if !attach {
         // Writing the settings to a running TUX would restart it with this
         // configuration before STARTUP could say EBUSY: refuse first.
@@ -160,9 +165,6 @@ fn serve(
     set: &libc::sigset_t,
     log: &mut Option<LogDrain>,
 ) -> Result<(), String> {
-    for (ext, ty) in &c.mimetypes {
-        libtux::register_mimetype(ext, ty).map_err(|e| format!("mimetypes.{ext}: {e}"))?;
-    }
     let mut server = Server::new().map_err(|e| e.to_string())?;
     let registered = register_all(c, &mut server);
     let result = registered.and_then(|()| {
