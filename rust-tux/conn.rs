@@ -370,13 +370,16 @@ impl Inner {
                     conn.in_user.store(true, Relaxed);
                     return Parsed::ToUser(module, info);
                 }
-                let redirected = !server.mime_types.is_empty()
-                    && self
-                        .scratch
-                        .get_mut(..PATH_BUF)
-                        .and_then(|buf| plan::module_path(&request, buf))
-                        .is_some_and(|path| server.redirected(path));
-                if cfg.clientport != 0 && (plan::hands_off(&request.method) || redirected) {
+                let redirected = cfg.clientport != 0
+                    && (plan::hands_off(&request.method)
+                        || (!server.mime_types.is_empty()
+                            && self
+                                .scratch
+                                .get_mut(..PATH_BUF)
+                                .and_then(|buf| plan::module_path(&request, buf))
+                                .is_some_and(|path| server.redirected(path)))
+                        || unknown_host(&request, server, &mut self.scratch));
+                if redirected {
                     if let Some(stream) = self.stream.take() {
                         match stream.hand_off(input, cfg.clientport) {
                             Ok(()) => {
@@ -748,6 +751,24 @@ fn kernel_answer(
             0,
         )
     }))
+}
+
+/// With virtual hosting, whether the request names a host that has no directory
+/// beneath the document root: such requests go to the fallback server.
+fn unknown_host(req: &Request<'_>, server: &Shared, scratch: &mut [u8]) -> bool {
+    if !server.config.plan.virtual_server {
+        return false;
+    }
+    let Some((route_buf, rest)) = scratch.split_at_mut_checked(PATH_BUF) else {
+        return false;
+    };
+    let Route::Static(target) = plan::route(req, &server.config.plan, route_buf) else {
+        return false;
+    };
+    let Some(host) = target.host_dir else {
+        return false;
+    };
+    matches!(lookup(server, Some(host), b"", rest).0, Lookup::NotFound)
 }
 
 /// The userspace module whose prefix covers the request's path, if any.

@@ -337,6 +337,25 @@ def run_handoff_tests(ctx, con, results):
         finally:
             con.run_cmd(f"kill $(pidof tux) 2>/dev/null; sleep 1; echo 1 > {SYSCTL}/running")
 
+    def unknown_vhost():
+        # With virtual hosting, a Host without a directory goes to nginx.
+        rc = con.run_cmd(f"echo 1 > {SYSCTL}/virtual_server && "
+                         f"echo /srv/www/vhosts > {SYSCTL}/documentroot && echo 1 > {SYSCTL}/running")
+        if rc != 0:
+            raise AssertionError("could not switch on virtual hosting")
+        try:
+            (r,) = http_exchange(port, b"GET /x HTTP/1.1\r\nHost: unknown.example\r\n"
+                                 b"Connection: close\r\n\r\n")
+            if "nginx saw GET /x from 10.0.2.2" not in r:
+                raise AssertionError(f"an unknown host was not handed to nginx: {r[:300]!r}")
+            (r,) = http_exchange(port, b"GET / HTTP/1.1\r\nHost: a.example\r\n"
+                                 b"Connection: close\r\n\r\n")
+            if not r.startswith("HTTP/1.1 200") or "virtual host a.example" not in r:
+                raise AssertionError(f"a known host was not served by TUX: {r[:300]!r}")
+        finally:
+            con.run_cmd(f"echo 0 > {SYSCTL}/virtual_server && "
+                        f"echo /srv/www > {SYSCTL}/documentroot && echo 1 > {SYSCTL}/running")
+
     def no_listener():
         con.run_cmd("kill $(cat /run/nginx-handoff.pid); sleep 1")
         (r,) = http_exchange(port, b"POST /form HTTP/1.1\r\nHost: t\r\n"
@@ -349,6 +368,7 @@ def run_handoff_tests(ctx, con, results):
     case("nginx-sees-client-address", log_has_client)
     case("module-redirect-req", module_redirect)
     case("mimetype-tux-redirect", mimetype_redirect)
+    case("unknown-vhost", unknown_vhost)
     case("no-listener-answered-by-tux", no_listener)
 
 
