@@ -317,6 +317,7 @@ def run_handoff_tests(ctx, con, results):
         # legacy = "TUX/redirect" before starting the server; files with that
         # extension go to nginx, the rest is still TUX's.
         cfg = ('docroot = \\"/srv/www\\"\\nport = 80\\nthreads = 1\\n'
+               '[[modules]]\\nprefix = \\"/pass\\"\\nkind = \\"redirect\\"\\n'
                '[fallback]\\nport = 8080\\n[mimetypes]\\nlegacy = \\"TUX/redirect\\"\\n')
         rc = con.run_cmd(f'echo 0 > {SYSCTL}/running && printf "{cfg}" > /tmp/redir.toml && '
                          "(tux -c /tmp/redir.toml run >/tmp/tuxd.log 2>&1 &) && "
@@ -330,6 +331,15 @@ def run_handoff_tests(ctx, con, results):
                                  b"Connection: close\r\n\r\n")
             if "nginx saw GET /old/page.legacy from 10.0.2.2" not in r:
                 raise AssertionError(f"a TUX/redirect extension did not reach nginx: {r[:300]!r}")
+            # A prefix the daemon keeps for the fallback server (kind = "redirect").
+            for _ in range(20):
+                (r,) = http_exchange(port, b"GET /pass/it/on HTTP/1.1\r\nHost: t\r\n"
+                                     b"Connection: close\r\n\r\n")
+                if not r.startswith("HTTP/1.1 404"):
+                    break
+                time.sleep(0.5)  # the daemon registers its modules after STARTUP
+            if "nginx saw GET /pass/it/on from 10.0.2.2" not in r:
+                raise AssertionError(f"a redirect-kind prefix did not reach nginx: {r[:300]!r}")
             (r,) = http_exchange(port, b"GET /index.html HTTP/1.1\r\nHost: t\r\n"
                                  b"Connection: close\r\n\r\n")
             if not r.startswith("HTTP/1.1 200") or "nginx saw" in r:

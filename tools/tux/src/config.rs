@@ -62,6 +62,9 @@ pub enum Kind {
     Hello,
     /// Answers a JSON object: request counter, time, client, path.
     Json,
+    /// Hands the request, with its connection, to the fallback server
+    /// (`REDIRECT_REQ`): the configured prefixes a userspace server keeps.
+    Redirect,
 }
 
 /// One `[[modules]]` entry.
@@ -192,11 +195,12 @@ impl Config {
             let kind = match m.kind.as_str() {
                 "hello" => Kind::Hello,
                 "json" => Kind::Json,
+                "redirect" => Kind::Redirect,
                 other => {
                     return err(
                         &format!("modules[{i}].kind"),
                         format!("{other:?}"),
-                        "must be \"hello\" or \"json\" (CGI goes in [cgi])",
+                        "must be \"hello\", \"json\" or \"redirect\" (CGI goes in [cgi])",
                     )
                 }
             };
@@ -306,6 +310,18 @@ port = 8080
 [mimetypes]
 wasm = "application/wasm"
 "#;
+
+    #[test]
+    fn redirect_modules_keep_prefixes_for_the_fallback_server() {
+        let c = Config::parse("[[modules]]\nprefix = \"/legacy\"\nkind = \"redirect\"\n").unwrap();
+        assert_eq!(
+            c.modules,
+            vec![ModuleConf {
+                prefix: "/legacy".into(),
+                kind: Kind::Redirect
+            }]
+        );
+    }
 
     #[test]
     fn full_config() {

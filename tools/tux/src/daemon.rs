@@ -187,6 +187,7 @@ fn register_all(c: &Config, server: &mut Server) -> Result<(), String> {
         let module: Arc<dyn libtux::Module> = match m.kind {
             Kind::Hello => Arc::new(modules::Hello),
             Kind::Json => Arc::new(modules::Json::default()),
+            Kind::Redirect => Arc::new(modules::Redirect),
         };
         server
             .register_arc(&m.prefix, module)

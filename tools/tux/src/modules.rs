@@ -19,6 +19,23 @@ impl Module for Hello {
     }
 }
 
+/// `kind = "redirect"`: the prefix belongs to the fallback server on
+/// `clientport`; with none listening, the client gets a 502.
+pub struct Redirect;
+
+impl Module for Redirect {
+    fn handle(&self, req: &mut Request) -> Result<Outcome> {
+        match req.redirect() {
+            Ok(o) => Ok(o),
+            Err(e) => req.respond(
+                502,
+                &[("Content-Type", "text/plain")],
+                format!("no fallback server: {e}\n").as_bytes(),
+            ),
+        }
+    }
+}
+
 /// `kind = "json"`: `{"requests":N,"time":T,"client":"A","path":"P"}`.
 #[derive(Default)]
 pub struct Json {
