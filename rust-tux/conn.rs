@@ -776,9 +776,25 @@ fn module_for(req: &Request<'_>, server: &Shared, scratch: &mut [u8]) -> Option<
     if !server.user.has_modules() {
         return None;
     }
-    let buf = scratch.get_mut(..PATH_BUF)?;
+    let (buf, key_buf) = scratch.split_at_mut_checked(PATH_BUF)?;
     let path = plan::module_path(req, buf)?;
-    server.user.route(path)
+    let (module, by_file) = server.user.route(path)?;
+    if by_file {
+        // A classic module name: only while the file of that name may be served.
+        let (found, _) = lookup(server, None, path, key_buf);
+        let servable = matches!(
+            found,
+            Lookup::Found(ObjectMeta {
+                kind: ObjectKind::File,
+                world_readable: true,
+                ..
+            })
+        );
+        if !servable {
+            return None;
+        }
+    }
+    Some(module)
 }
 
 /// Writes `[host/]name` into `buf` followed by a NUL; returns the length without it.

@@ -154,7 +154,8 @@ fn register(
     data: *mut c_void,
 ) -> Result<u64> {
     let prefix = plan::module_prefix(prefix).ok_or(EINVAL)?;
-    if ops.is_null() {
+    // Classic module names stand for files of userspace modules only.
+    if ops.is_null() || plan::is_module_file(prefix) {
         return Err(EINVAL);
     }
     let name = crate::user::owned(prefix)?;
@@ -217,8 +218,8 @@ pub unsafe extern "C" fn tux_rs_handler_register(
             // SAFETY: writable by the safety requirements.
             unsafe { *id = new };
             pr_info!(
-                "in-kernel handler for /{} registered\n",
-                kernel::str::BStr::from_bytes(prefix.get(1..).unwrap_or(&[]))
+                "in-kernel handler for {} registered\n",
+                kernel::str::BStr::from_bytes(prefix)
             );
             0
         }

@@ -48,7 +48,7 @@ pub(crate) struct Info {
 /// A registered module.
 struct Module {
     index: u32,
-    /// The URL prefix without its leading `/`, as the HTTP core resolves paths.
+    /// The route as registered: `/prefix`, `*.ext` or a module name.
     prefix: KVec<u8>,
     /// The process that registered it; only its threads get its requests.
     tgid: Pid,
@@ -203,8 +203,10 @@ impl Registry {
         self.modules.load(Relaxed) != 0
     }
 
-    /// The module whose prefix covers `path` (resolved, without the leading `/`).
-    pub(crate) fn route(&self, path: &[u8]) -> Option<u32> {
+    /// The module whose route covers `path` (resolved, without the leading `/`), and
+    /// whether that route is a classic module name (the caller checks that the file
+    /// exists).
+    pub(crate) fn route(&self, path: &[u8]) -> Option<(u32, bool)> {
         if self.modules.load(Relaxed) == 0 {
             return None;
         }
@@ -212,7 +214,7 @@ impl Registry {
         st.modules
             .iter()
             .find(|m| plan::prefix_covers(&m.prefix, path))
-            .map(|m| m.index)
+            .map(|m| (m.index, plan::is_module_file(&m.prefix)))
     }
 
     /// Registers a module for `prefix` (starting with `/`) owned by the current process.

@@ -163,18 +163,21 @@ pub fn index_path<'o>(dir: &[u8], out: &'o mut [u8]) -> Option<&'o [u8]> {
 /// Longest module prefix, without its leading `/`.
 pub const MODULE_PREFIX_MAX: usize = 255;
 
-/// Validates a module's route and returns it in the form [`prefix_covers`]
-/// matches: a URL prefix (`/name` or `/a/b`) without its leading `/`, or a
-/// file extension (`*.php`) as it is. A prefix must be in canonical form
-/// (no empty, `.` or `..` segments, no trailing `/`, no `%`, `\`, control
-/// or non-ASCII bytes), so that matching it against resolved paths cannot
-/// be dodged by encodings; an extension must pass
-/// [`mime::valid_extension`].
+/// Validates a module's route, as registered: a URL prefix (`/name` or
+/// `/a/b`), a file extension (`*.php`) or a classic module name
+/// (`hello.tux`, see [`is_module_file`]). A prefix must be in canonical
+/// form (no empty, `.` or `..` segments, no trailing `/`, no `%`, `\\`,
+/// control or non-ASCII bytes), so that matching it against resolved paths
+/// cannot be dodged by encodings; an extension must pass
+/// [`mime::valid_extension`]. Returns the route unchanged: it is the form
+/// [`prefix_covers`] matches.
 pub fn module_prefix(raw: &[u8]) -> Option<&[u8]> {
     if let Some(ext) = raw.strip_prefix(b"*.") {
         return mime::valid_extension(ext).then_some(raw);
     }
-    let rest = raw.strip_prefix(b"/")?;
+    let Some(rest) = raw.strip_prefix(b"/") else {
+        return is_module_file(raw).then_some(raw);
+    };
     if rest.is_empty() || rest.len() > MODULE_PREFIX_MAX {
         return None;
     }
@@ -189,19 +192,37 @@ pub fn module_prefix(raw: &[u8]) -> Option<&[u8]> {
             return None;
         }
     }
-    Some(rest)
+    Some(raw)
 }
 
-/// Whether a module `prefix` (from [`module_prefix`]) covers the resolved
-/// request path `path` (relative, as [`route`] produces it): the path is the
-/// prefix itself or lies beneath it.
-pub fn prefix_covers(prefix: &[u8], path: &[u8]) -> bool {
-    if let Some(ext) = prefix.strip_prefix(b"*.") {
+/// Whether a module route is a classic module name (`hello.tux`: no `/`,
+/// 1 to 64 ASCII letters, digits, `.`, `-` or `_`, not starting with `.`):
+/// it covers the request for the file of that name at the top of the
+/// document root, and only while that file exists and may be served (the
+/// glue checks that), as classic TUX's module-named files did.
+pub fn is_module_file(route: &[u8]) -> bool {
+    !route.is_empty()
+        && route.len() <= 64
+        && route.first() != Some(&b'.')
+        && route
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+}
+
+/// Whether a module route (from [`module_prefix`]) covers the resolved
+/// request path `path` (relative, as [`route`] produces it): for a prefix,
+/// the path is the prefix itself or lies beneath it; for an extension, its
+/// last segment ends in it; for a module name, the path is that name.
+pub fn prefix_covers(route: &[u8], path: &[u8]) -> bool {
+    if let Some(ext) = route.strip_prefix(b"*.") {
         // The last segment ends in `.ext` (and is more than that).
         let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
         return name.len() > ext.len().saturating_add(1)
             && mime::extension(name).is_some_and(|e| e.eq_ignore_ascii_case(ext));
     }
+    let Some(prefix) = route.strip_prefix(b"/") else {
+        return is_module_file(route) && path == route;
+    };
     match path.strip_prefix(prefix) {
         Some(rest) => !prefix.is_empty() && (rest.is_empty() || rest.first() == Some(&b'/')),
         None => false,

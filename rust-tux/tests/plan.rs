@@ -570,12 +570,11 @@ fn head_buffer_too_small() {
 
 #[test]
 fn module_prefixes_are_canonical() {
-    assert_eq!(plan::module_prefix(b"/hello"), Some(&b"hello"[..]));
-    assert_eq!(plan::module_prefix(b"/api/v1"), Some(&b"api/v1"[..]));
+    assert_eq!(plan::module_prefix(b"/hello"), Some(&b"/hello"[..]));
+    assert_eq!(plan::module_prefix(b"/api/v1"), Some(&b"/api/v1"[..]));
     for bad in [
         &b""[..],
         b"/",
-        b"hello",
         b"/hello/",
         b"//x",
         b"/a/../b",
@@ -593,14 +592,14 @@ fn module_prefixes_are_canonical() {
 
 #[test]
 fn prefixes_cover_their_subtree_only() {
-    assert!(plan::prefix_covers(b"hello", b"hello"));
-    assert!(plan::prefix_covers(b"hello", b"hello/x/y"));
-    assert!(!plan::prefix_covers(b"hello", b"hellox"));
-    assert!(!plan::prefix_covers(b"hello", b"hell"));
-    assert!(!plan::prefix_covers(b"hello", b""));
-    assert!(!plan::prefix_covers(b"", b"anything"));
-    assert!(plan::prefix_covers(b"api/v1", b"api/v1/stats"));
-    assert!(!plan::prefix_covers(b"api/v1", b"api/v10"));
+    assert!(plan::prefix_covers(b"/hello", b"hello"));
+    assert!(plan::prefix_covers(b"/hello", b"hello/x/y"));
+    assert!(!plan::prefix_covers(b"/hello", b"hellox"));
+    assert!(!plan::prefix_covers(b"/hello", b"hell"));
+    assert!(!plan::prefix_covers(b"/hello", b""));
+    assert!(!plan::prefix_covers(b"/", b"anything"));
+    assert!(plan::prefix_covers(b"/api/v1", b"api/v1/stats"));
+    assert!(!plan::prefix_covers(b"/api/v1", b"api/v10"));
 }
 
 #[test]
@@ -731,4 +730,17 @@ fn special_types_are_never_content_types() {
     assert!(valid_type(TYPE_REDIRECT));
     assert!(is_special(TYPE_REDIRECT));
     assert!(!is_special(b"text/html"));
+}
+
+#[test]
+fn classic_module_names_cover_their_file_only() {
+    assert_eq!(plan::module_prefix(b"hello.tux"), Some(&b"hello.tux"[..]));
+    for bad in [&b".hidden"[..], b"a/b", b"a b", b"a%2f"] {
+        assert!(!plan::is_module_file(bad), "{bad:?}");
+    }
+    assert!(plan::prefix_covers(b"hello.tux", b"hello.tux"));
+    assert!(!plan::prefix_covers(b"hello.tux", b"dir/hello.tux"));
+    assert!(!plan::prefix_covers(b"hello.tux", b"hello.tux/x"));
+    // A URL prefix is not a module name.
+    assert!(!plan::is_module_file(b"/hello"));
 }

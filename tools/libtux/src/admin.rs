@@ -92,7 +92,8 @@ pub fn validate_prefix(prefix: &str) -> Result<()> {
     Err(Error::BadName(format!(
         "module prefix {prefix:?}: must be a canonical URL path (\"/name\" or \"/a/b\": \
          visible ASCII, no empty, \".\" or \"..\" segments, no trailing '/', no '%', '\\', \
-         '?' or '#') or a file extension (\"*.ext\"), at most 255 bytes"
+         '?' or '#'), a file extension (\"*.ext\") or a module name (\"hello.tux\"), \
+         at most 255 bytes"
     )))
 }
 
@@ -208,11 +209,11 @@ mod tests {
 
     #[test]
     fn prefixes() {
-        for ok in ["/hello", "/api/v1", "/cgi-bin", "*.php"] {
+        for ok in ["/hello", "/api/v1", "/cgi-bin", "*.php", "hello.tux"] {
             assert!(validate_prefix(ok).is_ok(), "{ok}");
         }
         for bad in [
-            "", "/", "hello", "/a/", "/a b", "/a?x", "/a//b", "/a/../b", "/./a", "/\u{e9}",
+            "", "/", ".hello", "/a/", "/a b", "/a?x", "/a//b", "/a/../b", "/./a", "/\u{e9}",
             "/a%2fb", "*.", "*.a/b",
         ] {
             assert!(validate_prefix(bad).is_err(), "{bad}");

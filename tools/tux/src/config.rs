@@ -392,8 +392,8 @@ wasm = "application/wasm"
         );
         fails("[fallback]\nport = 0", "fallback.port = 0");
         fails(
-            "[[modules]]\nprefix = \"hello\"\nkind = \"hello\"",
-            "modules[0].prefix = \"hello\": bad name: module prefix \"hello\": must be a canonical URL path",
+            "[[modules]]\nprefix = \"hel lo\"\nkind = \"hello\"",
+            "modules[0].prefix = \"hel lo\": bad name: module prefix \"hel lo\": must be a canonical URL path",
         );
         fails(
             "[[modules]]\nprefix = \"/h\"\nkind = \"php\"",

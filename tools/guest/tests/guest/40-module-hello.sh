@@ -23,3 +23,16 @@ done
 grep -q 'Hello from a tux user module' /tmp/e.out 2>/dev/null || { cat /tmp/hello-ext.log; echo "GET /some/dir/page.hi not answered by the *.hi module"; kill $pid; exit 1; }
 if timeout 5 wget -q -O /tmp/e2.out http://127.0.0.1/page.hix 2>/dev/null; then echo "/page.hix answered: the extension route is too wide"; kill $pid; exit 1; fi
 kill $pid; wait $pid
+# Classic TUX's trigger: a module name stands for the file of that name at
+# the top of the docroot, and only while that file may be served.
+hello 1 classic.tux >/tmp/hello-classic.log 2>&1 &
+pid=$!
+sleep 2
+if timeout 5 wget -q -O /tmp/c.out http://127.0.0.1/classic.tux 2>/dev/null; then echo "classic.tux answered without its file"; kill $pid; exit 1; fi
+echo "module file" >/srv/www/classic.tux; chmod 644 /srv/www/classic.tux
+timeout 5 wget -q -O /tmp/c.out http://127.0.0.1/classic.tux || { cat /tmp/hello-classic.log; echo "GET /classic.tux failed with its file"; kill $pid; exit 1; }
+grep -q 'Hello from a tux user module' /tmp/c.out || { cat /tmp/c.out; echo "classic.tux not answered by the module"; kill $pid; exit 1; }
+chmod 600 /srv/www/classic.tux
+if timeout 5 wget -q -O /tmp/c.out http://127.0.0.1/classic.tux 2>/dev/null; then echo "classic.tux answered with a private file"; kill $pid; exit 1; fi
+rm -f /srv/www/classic.tux
+kill $pid; wait $pid

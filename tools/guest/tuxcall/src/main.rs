@@ -1116,7 +1116,8 @@ fn test_register() -> Option<u32> {
         libc::EEXIST,
     );
     for bad in [
-        &b"tc"[..],
+        &b".tc"[..],
+        b"t c",
         b"/",
         b"//",
         b"/a/../b",
@@ -1174,8 +1175,8 @@ fn test_register() -> Option<u32> {
         libc::ENOENT,
     );
     expect_err(
-        "UNREGISTER_MODULE invalid prefix tc -> EINVAL",
-        unregister(b"tc"),
+        "UNREGISTER_MODULE invalid prefix .tc -> EINVAL",
+        unregister(b".tc"),
         libc::EINVAL,
     );
 
