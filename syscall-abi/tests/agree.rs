@@ -167,3 +167,43 @@ fn version_rules() {
     assert_eq!(version_minor(TUX_VERSION), TUX_VERSION_MINOR);
     assert_eq!(version_patch(TUX_VERSION), TUX_VERSION_PATCH);
 }
+
+/// The same layout on 32-bit: every offset and size, checked by a 32-bit
+/// compile of the header (`clang-19 -m32`, installed by `make deps`), with
+/// `-Wpadded` so that no implicit padding can appear there either.
+#[test]
+fn c_header_layout_is_the_same_on_32_bit() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let mut src = String::from("#include <stddef.h>\n#include <linux/tux.h>\n");
+    for (expr, want) in expectations() {
+        if expr.starts_with("offsetof") || expr.starts_with("sizeof") {
+            src.push_str(&format!(
+                "_Static_assert(({expr}) == {want}, \"{expr}\");\n"
+            ));
+        }
+    }
+    let c = out.join("agree32.c");
+    std::fs::write(&c, src).unwrap();
+    let output = Command::new("clang-19")
+        .args([
+            "-m32",
+            "-std=c11",
+            "-fsyntax-only",
+            "-Wall",
+            "-Werror",
+            "-Wpadded",
+            "-I",
+        ])
+        .arg(root.join("include/uapi"))
+        // The 32-bit x86 <asm/types.h> is the same file as the 64-bit one.
+        .args(["-I", "/usr/include/x86_64-linux-gnu"])
+        .arg(&c)
+        .output()
+        .expect("run clang-19 (make deps installs it)");
+    assert!(
+        output.status.success(),
+        "32-bit layout differs:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
