@@ -16,6 +16,9 @@ busybox=/bin/busybox
 [ -x "$busybox" ] && "$busybox" --list >/dev/null 2>&1 || die "busybox-static is not installed: run 'make deps'"
 
 stage=$(mktemp -d "${TMPDIR:-/tmp}/tux-initramfs.XXXXXX")
+# mktemp makes it 0700: the guest root must be searchable by unprivileged
+# users (CGI programs run as nobody).
+chmod 755 "$stage"
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,run,etc,root,srv,tests}
 cp "$busybox" "$stage/bin/busybox"
