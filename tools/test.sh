@@ -72,6 +72,17 @@ else
 	echo "cargo test: $cp passed, $cf failed"
 fi
 if check rustfmt "$LOGS/fmt.log" cargo fmt --all --check; then p=$((p + 1)); else f=$((f + 1)); fi
+# The kernel-only sources of rust-tux (outside the cargo crates), laid out as
+# net/tux/ is, with the kernel's rustfmt settings (edition 2021, Unix newlines).
+rustfmt_kernel_sources() {
+	local d
+	d=$(mktemp -d) && cp -r "$TUX_ROOT"/rust-tux/. "$d/" && cp "$TUX_ROOT/syscall-abi/abi.rs" "$d/" &&
+		(cd "$d" && rustfmt --edition 2021 --config newline_style=Unix --check tux.rs)
+	local rc=$?
+	rm -rf "$d"
+	return $rc
+}
+if check rustfmt-kernel "$LOGS/fmt-kernel.log" rustfmt_kernel_sources; then p=$((p + 1)); else f=$((f + 1)); fi
 if check clippy "$LOGS/clippy.log" cargo clippy --workspace --all-targets -q -- -D warnings; then
 	p=$((p + 1))
 else

@@ -33,10 +33,10 @@ use crate::{
 use kernel::{
     bindings,
     fs::{path::read_at, File, LocalFile},
-    sync::aref::ARef,
-    task::Task,
     prelude::*,
+    sync::aref::ARef,
     sync::{atomic::Relaxed, Arc, CondVarTimeoutResult, MutexGuard},
+    task::Task,
     time::msecs_to_jiffies,
     uaccess::{UserSliceReader, UserSliceWriter},
 };
