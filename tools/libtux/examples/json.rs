@@ -13,25 +13,6 @@ use libtux::{Method, Module, Outcome, Request, Result, Server};
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Escapes `s` as the inside of a JSON string (RFC 8259 §7).
-fn json_escape(s: &str) -> String {
-    let mut o = String::with_capacity(s.len() + 2);
-    for c in s.chars() {
-        match c {
-            '"' => o.push_str("\\\""),
-            '\\' => o.push_str("\\\\"),
-            '\n' => o.push_str("\\n"),
-            '\r' => o.push_str("\\r"),
-            '\t' => o.push_str("\\t"),
-            c if (c as u32) < 0x20 || c == '\u{2028}' || c == '\u{2029}' => {
-                let _ = write!(o, "\\u{:04x}", c as u32);
-            }
-            c => o.push(c),
-        }
-    }
-    o
-}
-
 struct Stats {
     requests: AtomicU64,
 }
@@ -51,9 +32,9 @@ impl Module for Stats {
         let ua = req.header("user-agent")?.unwrap_or("").to_string();
         let body = format!(
             "{{\"requests\":{n},\"time\":{time},\"client\":\"{}\",\"path\":\"{}\",\"user_agent\":\"{}\"}}\n",
-            json_escape(&client),
-            json_escape(&path),
-            json_escape(&ua)
+            libtux::head::json_escape(&client),
+            libtux::head::json_escape(&path),
+            libtux::head::json_escape(&ua)
         );
         req.respond(
             200,
@@ -92,12 +73,11 @@ fn main() {
 
 #[cfg(test)]
 mod tests {
-    use super::json_escape;
 
     #[test]
     fn escapes() {
         assert_eq!(
-            json_escape("a\"b\\c\n\u{1}\u{2028}é"),
+            libtux::head::json_escape("a\"b\\c\n\u{1}\u{2028}é"),
             "a\\\"b\\\\c\\n\\u0001\\u2028é"
         );
     }

@@ -341,6 +341,27 @@ pub fn now_secs() -> u64 {
         .unwrap_or(0)
 }
 
+/// Escapes `s` as the inside of a JSON string (RFC 8259 §7), for modules
+/// that answer JSON.
+pub fn json_escape(s: &str) -> String {
+    use std::fmt::Write as _;
+    let mut o = String::with_capacity(s.len() + 2);
+    for c in s.chars() {
+        match c {
+            '"' => o.push_str("\\\""),
+            '\\' => o.push_str("\\\\"),
+            '\n' => o.push_str("\\n"),
+            '\r' => o.push_str("\\r"),
+            '\t' => o.push_str("\\t"),
+            c if (c as u32) < 0x20 || c == '\u{2028}' || c == '\u{2029}' => {
+                let _ = write!(o, "\\u{:04x}", c as u32);
+            }
+            c => o.push(c),
+        }
+    }
+    o
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,6 @@
 //! The daemon's built-in modules (the `kind`s of `[[modules]]`).
 
 use libtux::{Method, Module, Outcome, Request, Result};
-use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// `kind = "hello"`.
@@ -42,25 +41,6 @@ pub struct Json {
     requests: AtomicU64,
 }
 
-/// Escapes `s` as the inside of a JSON string (RFC 8259 §7).
-pub fn json_escape(s: &str) -> String {
-    let mut o = String::with_capacity(s.len() + 2);
-    for c in s.chars() {
-        match c {
-            '"' => o.push_str("\\\""),
-            '\\' => o.push_str("\\\\"),
-            '\n' => o.push_str("\\n"),
-            '\r' => o.push_str("\\r"),
-            '\t' => o.push_str("\\t"),
-            c if (c as u32) < 0x20 || c == '\u{2028}' || c == '\u{2029}' => {
-                let _ = write!(o, "\\u{:04x}", c as u32);
-            }
-            c => o.push(c),
-        }
-    }
-    o
-}
-
 impl Module for Json {
     fn handle(&self, req: &mut Request) -> Result<Outcome> {
         if !matches!(req.method(), Method::Get | Method::Head) {
@@ -75,8 +55,8 @@ impl Module for Json {
         let path = req.path()?.to_string();
         let body = format!(
             "{{\"requests\":{n},\"time\":{time},\"client\":\"{}\",\"path\":\"{}\"}}\n",
-            json_escape(&client),
-            json_escape(&path)
+            libtux::head::json_escape(&client),
+            libtux::head::json_escape(&path)
         );
         req.respond(
             200,
@@ -96,7 +76,7 @@ mod tests {
     #[test]
     fn escapes_json() {
         assert_eq!(
-            json_escape("a\"b\\c\n\u{1}\u{2028}é/"),
+            libtux::head::json_escape("a\"b\\c\n\u{1}\u{2028}é/"),
             "a\\\"b\\\\c\\n\\u0001\\u2028é/"
         );
     }
