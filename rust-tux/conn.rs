@@ -722,6 +722,9 @@ fn kernel_answer(
     head: &mut [u8],
     now: Now,
 ) -> Option<(Planned, usize)> {
+    if !crate::khandler::any() {
+        return None;
+    }
     let buf = scratch.get_mut(..PATH_BUF)?;
     let path = plan::module_path(req, buf)?;
     let call = crate::khandler::find(path)?;

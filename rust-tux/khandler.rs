@@ -130,6 +130,12 @@ impl Drop for Call {
     }
 }
 
+/// Whether any handler is registered (without the lock): the request path
+/// resolves nothing for handlers when there are none.
+pub(crate) fn any() -> bool {
+    COUNT.load(Relaxed) != 0
+}
+
 /// The handler whose prefix covers `path` (resolved, without the leading `/`).
 pub(crate) fn find(path: &[u8]) -> Option<Call> {
     if COUNT.load(Relaxed) == 0 {

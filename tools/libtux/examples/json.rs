@@ -10,7 +10,6 @@
 //! ```
 
 use libtux::{Method, Module, Outcome, Request, Result, Server};
-use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 struct Stats {

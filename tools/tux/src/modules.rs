@@ -71,7 +71,6 @@ impl Module for Json {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
 
     #[test]
     fn escapes_json() {
