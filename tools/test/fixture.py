@@ -131,6 +131,11 @@ SYMLINKS = {
     "escape": "/etc/passwd",
     "escape_rel": "../../../../../../../../etc/passwd",
     "inside_link": "index.html",
+    # Links into the kernel's pseudo-filesystems (hostile group).
+    "proc_link": "/proc/version",
+    "proc_dir": "/proc",
+    "sys_dir": "/sys",
+    "proc_rel": "../../../../../../proc/self/environ",
 }
 FIFOS = ["fifo"]
 

@@ -31,6 +31,7 @@ import random
 import re
 import selectors
 import socket
+import struct
 import sys
 import threading
 import time
@@ -38,7 +39,8 @@ import urllib.parse
 from email.utils import parsedate_to_datetime
 
 GROUPS = ["get", "cond", "range", "redirect", "errors", "traversal", "keepalive",
-          "pipeline", "concurrency", "gzip", "limits", "slowloris", "garbage", "vhost"]
+          "pipeline", "concurrency", "gzip", "limits", "hostile", "slowloris", "garbage",
+          "vhost"]
 
 # Expectations that legitimately differ between the reference (nginx 1.22 as
 # configured by nginx_reference.sh) and TUX. Everything not listed here is the
@@ -70,6 +72,25 @@ PROFILES = {
         # garbage group, valid request line followed by a colon-less junk
         # header line: invalid field line (RFC 9112 5), 400 or close.
         "garbage_header_statuses": {400, "closed"},
+        # A request line ended by a bare LF (RFC 9112 2.2 lets a recipient
+        # accept it): TUX accepts LF as a line end, as nginx does.
+        "bare_lf_statuses": {200},
+        # CONNECT host:port (authority-form): TUX does not proxy.
+        "authority_form_statuses": {400, 405, 501},
+        # OPTIONS * (asterisk-form).
+        "asterisk_form_statuses": {400, 405, 501},
+        # A request with a body in chunked coding: TUX reads no request
+        # bodies (GET/HEAD only; others are handed off before their body is
+        # read), so it answers 400/501 and closes.
+        "chunked_body": "reject",
+        # "X-A: a<LF>b<CRLF>": with LF accepted as a line end, "b" is a
+        # field line without a colon: 400.
+        "lf_in_value_statuses": {400},
+        # "GET /path" with no version (HTTP/0.9): 400 or close.
+        "http09": {"400", "closed"},
+        # Responses one pipelining connection gets before the server may
+        # close it (TUX has no per-connection request cap).
+        "pipeline_flood_min": None,
     },
     "nginx": {
         # client_header_timeout 10s in nginx_reference.sh.
@@ -92,6 +113,17 @@ PROFILES = {
         # nginx (ignore_invalid_headers on) silently drops a junk header
         # line and serves the request: 200 is accepted for nginx only.
         "garbage_header_statuses": {200, 400, "closed"},
+        "bare_lf_statuses": {200},
+        "authority_form_statuses": {400, 405, 501},
+        "asterisk_form_statuses": {400, 405, 501},
+        # nginx parses chunked request bodies (then serves the GET).
+        "chunked_body": "parse",
+        # nginx ignores the colon-less line ("ignore_invalid_headers on").
+        "lf_in_value_statuses": {200, 400},
+        # nginx still speaks HTTP/0.9: a bare body.
+        "http09": {"400", "closed", "http/0.9"},
+        # keepalive_requests 1000 (the nginx 1.22 default).
+        "pipeline_flood_min": 1000,
     },
 }
 
@@ -1021,6 +1053,237 @@ class Suite:
             b"Connection: close\r\n\r\n", {400}))
         self.case("limits/bad-content-length", lambda: self.expect_status(
             req("GET", "/index.html", headers=cl + [("Content-Length", "abc")]), {400}))
+
+    # ---- hostile --------------------------------------------------------
+    #
+    # Attacks on the parser and the connection state machine. Each case
+    # states the expected answer; every case also checks that the server
+    # still serves a normal request afterwards. Document-root attacks that
+    # need the guest (device nodes, sockets, hard links, files truncated or
+    # replaced mid-transfer, connection floods) are in the guest test
+    # 36-hostile-docroot.sh.
+
+    SMUGGLING = [
+        # name, extra header lines, body. Expected: 400 (or 501 for a coding
+        # the server does not implement) and the connection closed, so that
+        # the smuggled request after the head is never answered.
+        ("dup-cl-same", [("Content-Length", "5"), ("Content-Length", "5")], b"hello"),
+        ("dup-cl-differ", [("Content-Length", "5"), ("Content-Length", "6")], b"hello!"),
+        ("cl-list", [("Content-Length", "5, 5")], b"hello"),
+        ("cl-negative", [("Content-Length", "-1")], b""),
+        ("cl-plus", [("Content-Length", "+5")], b"hello"),
+        ("cl-huge", [("Content-Length", "99999999999999999999999")], b""),
+        ("te-chunked", [("Transfer-Encoding", "chunked")], b"0\r\n\r\n"),
+        ("te-chunked-identity", [("Transfer-Encoding", "chunked, identity")], b"0\r\n\r\n"),
+        ("te-identity-cl", [("Transfer-Encoding", "identity"), ("Content-Length", "5")], b"hello"),
+        ("te-xchunked", [("Transfer-Encoding", "xchunked")], b"0\r\n\r\n"),
+        ("te-twice", [("Transfer-Encoding", "chunked"), ("Transfer-Encoding", "identity")],
+         b"0\r\n\r\n"),
+        ("te-uppercase", [("Transfer-Encoding", "CHUNKED")], b"0\r\n\r\n"),
+    ]
+    SMUGGLED = b"GET /private.txt HTTP/1.1\r\nHost: localhost\r\n\r\n"
+
+    def g_hostile(self):
+        for name, hdrs, body in self.SMUGGLING:
+            self.case(f"hostile/smuggle-{name}", self.t_smuggle, hdrs, body)
+        self.case("hostile/smuggle-te-space-colon", self.t_smuggle_raw,
+                  b"GET /index.html HTTP/1.1\r\nHost: localhost\r\n"
+                  b"Transfer-Encoding : chunked\r\n\r\n0\r\n\r\n")
+        self.case("hostile/smuggle-te-obs-fold", self.t_smuggle_raw,
+                  b"GET /index.html HTTP/1.1\r\nHost: localhost\r\nX-A: a\r\n"
+                  b" Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+        cl = b"Connection: close\r\n"
+        self.case("hostile/bare-cr-line-end", lambda: "status %s" % self.expect_status(
+            b"GET /index.html HTTP/1.1\rHost: localhost\r\n" + cl + b"\r\n", {400},
+            allow_close=True))
+        self.case("hostile/bare-cr-in-value", lambda: self.expect_status(
+            b"GET /index.html HTTP/1.1\r\nHost: localhost\r\nX-A: a\rb\r\n" + cl + b"\r\n",
+            {400}))
+        self.case("hostile/bare-lf-line-ends", lambda: self.expect_status(
+            b"GET /index.html HTTP/1.1\nHost: localhost\nConnection: close\n\n",
+            self.p["bare_lf_statuses"]))
+        self.case("hostile/lf-in-value", lambda: "status %s" % self.expect_status(
+            b"GET /index.html HTTP/1.1\r\nHost: localhost\r\nX-A: a\nb\r\n" + cl + b"\r\n",
+            self.p["lf_in_value_statuses"]))
+        self.case("hostile/nul-in-uri", lambda: self.expect_status(
+            b"GET /index.html\x00.txt HTTP/1.1\r\nHost: localhost\r\n" + cl + b"\r\n", {400}))
+        self.case("hostile/nul-in-method", lambda: "status %s" % self.expect_status(
+            b"G\x00T /index.html HTTP/1.1\r\nHost: localhost\r\n" + cl + b"\r\n",
+            {400, 405, 501}))
+        self.case("hostile/bad-version-1.2", lambda: "status %s" % self.expect_status(
+            req("GET", "/", version="HTTP/1.2", headers=[("Connection", "close")]),
+            {200, 400, 505}, allow_close=True))
+        self.case("hostile/bad-version-lowercase", lambda: "status %s" % self.expect_status(
+            req("GET", "/", version="http/1.1", headers=[("Connection", "close")]), {400},
+            allow_close=True))
+        self.case("hostile/version-0.9", self.t_http09)
+        self.case("hostile/method-lowercase", lambda: "status %s" % self.expect_status(
+            req("get", "/index.html", headers=[("Connection", "close")]), {400, 405, 501}))
+        self.case("hostile/method-long", lambda: "status %s" % self.expect_status(
+            req("G" * 4096, "/index.html", headers=[("Connection", "close")]),
+            {400, 405, 414, 501}, allow_close=True))
+        self.case("hostile/absolute-form", lambda: self.expect_file(self.one(
+            req("GET", "http://localhost/index.html", headers=[("Connection", "close")])),
+            "index.html"))
+        self.case("hostile/absolute-form-https", lambda: "status %s" % self.expect_status(
+            req("GET", "https://localhost/index.html", headers=[("Connection", "close")]),
+            {200, 400}))
+        self.case("hostile/authority-form", lambda: "status %s" % self.expect_status(
+            req("CONNECT", "localhost:80", headers=[("Connection", "close")]),
+            self.p["authority_form_statuses"], allow_close=True))
+        self.case("hostile/authority-form-get", lambda: "status %s" % self.expect_status(
+            req("GET", "localhost:80", headers=[("Connection", "close")]), {400}))
+        self.case("hostile/asterisk-form", lambda: "status %s" % self.expect_status(
+            req("OPTIONS", "*", headers=[("Connection", "close")]),
+            self.p["asterisk_form_statuses"]))
+        for name in ("proc_link", "proc_dir/version", "sys_dir/kernel", "proc_rel"):
+            self.case(f"hostile/link-{name.replace('/', '-')}", lambda n=name: "status %s" %
+                      self.expect_status(req("GET", "/" + n, headers=[("Connection", "close")]),
+                                         {403, 404}))
+        self.case("hostile/pipeline-flood-10000", self.t_pipeline_flood, 10000)
+        self.case("hostile/half-close-after-request", self.t_half_close)
+        self.case("hostile/half-close-mid-head", self.t_half_close_partial)
+        self.case("hostile/rst-mid-response", self.t_rst_mid_response, 20)
+        self.case("hostile/rst-after-request", self.t_rst_after_request, 50)
+
+    def t_http09(self):
+        """A request line without a version: 400 or close, never a bare body."""
+        with self.conn() as c:
+            c.send(b"GET /index.html\r\n\r\n")
+            raw = b""
+            while len(raw) < 1 << 20:
+                try:
+                    d = c.sock.recv(65536)
+                except ConnectionResetError:
+                    break
+                if not d:
+                    break
+                raw += d
+        if not raw:
+            got = "closed"
+        elif raw.startswith(b"HTTP/1.") and raw[9:12] == b"400":
+            got = "400"
+        elif raw == self.data("index.html"):
+            got = "http/0.9"
+        else:
+            got = f"other {raw[:40]!r}"
+        check(got in self.p["http09"], f"answer {got} not in {sorted(self.p['http09'])}")
+        self.alive()
+        return got
+
+    def t_smuggle(self, hdrs, body):
+        chunked = any(k == "Transfer-Encoding" and v.lower() == "chunked" for k, v in hdrs)
+        return self.t_smuggle_raw(req("GET", "/index.html", headers=hdrs, body=body), chunked)
+
+    def t_smuggle_raw(self, raw, chunked=False):
+        """400/501 then close: the bytes after the head are never a request."""
+        with self.conn() as c:
+            c.send(raw + self.SMUGGLED)
+            try:
+                r = c.read_response()
+            except Closed:
+                self.alive()
+                return "closed"
+            if chunked and self.p["chunked_body"] == "parse" and r.status == 200:
+                # The body was parsed as chunked: the next request is real.
+                r2 = c.read_response()
+                check(r2.status == 403, f"the request after the body: {r2.status}")
+                self.alive()
+                return "chunked body parsed; next request 403"
+            check(r.status in (400, 501), f"status {r.status} not in [400, 501]")
+            check(c.is_closed(5.0), "connection kept open after a smuggling attempt")
+        self.alive()
+        return f"status {r.status}, closed"
+
+    def t_pipeline_flood(self, n):
+        """n pipelined GETs written at once while another thread reads: all
+        answered 200 in order with the right bodies, none lost."""
+        want = self.files["index.html"]
+        one = req("GET", "/index.html", headers=[("X-Seq", "0")])
+        with self.conn(60.0) as c:
+            err = []
+
+            def writer():
+                try:
+                    c.sock.sendall(one * (n - 1) + req("GET", "/index.html",
+                                                       headers=[("Connection", "close")]))
+                except OSError as e:
+                    err.append(e)
+
+            t = threading.Thread(target=writer)
+            t.start()
+            got = 0
+            cap = self.p["pipeline_flood_min"]
+            try:
+                for i in range(n):
+                    if cap is not None and got >= cap and c.is_closed(5.0):
+                        break
+                    r = c.read_response()
+                    check(r.status == 200 and r.sha256 == want["sha256"],
+                          f"response #{i}: status {r.status} or body wrong")
+                    got += 1
+            finally:
+                t.join(60)
+            check(not err, f"writer: {err}")
+            check(c.is_closed(5.0), "not closed after the last (Connection: close) request")
+        self.alive()
+        return f"{got} responses"
+
+    def t_half_close(self):
+        """Request, then shutdown(SHUT_WR): the full response, then close."""
+        with self.conn() as c:
+            c.send(req("GET", "/index.html"))
+            c.sock.shutdown(socket.SHUT_WR)
+            r = c.read_response()
+            self.expect_file(r, "index.html")
+            check(c.is_closed(5.0), "connection not closed after the client's FIN")
+        self.alive()
+
+    def t_half_close_partial(self):
+        """Half a head, then FIN: closed promptly (no wait for the header
+        timeout), at most a 400."""
+        t0 = time.monotonic()
+        with self.conn() as c:
+            c.send(b"GET /index.html HTTP/1.1\r\nHost: loc")
+            c.sock.shutdown(socket.SHUT_WR)
+            try:
+                r = c.read_response()
+                check(r.status == 400, f"status {r.status} for a truncated head")
+            except Closed:
+                pass
+            check(c.is_closed(5.0), "connection open after FIN on a partial head")
+        dt = time.monotonic() - t0
+        check(dt < self.p["header_timeout"] / 2, f"closed only after {dt:.1f}s")
+        self.alive()
+        return f"closed after {dt:.1f}s"
+
+    def biggest(self):
+        return max((k for k, v in self.files.items() if v["type"] == "file"),
+                   key=lambda k: self.files[k]["size"])
+
+    def rst(self, c):
+        c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        c.sock.close()
+
+    def t_rst_mid_response(self, n):
+        """Read 64 KiB of the largest file, then reset the connection; n times."""
+        big = self.biggest()
+        for _ in range(n):
+            c = self.conn()
+            c.send(req("GET", "/" + big))
+            c.sock.recv(65536)
+            self.rst(c)
+        self.alive()
+        return f"{n} resets during /{big}"
+
+    def t_rst_after_request(self, n):
+        """A request immediately followed by a reset; n times."""
+        for i in range(n):
+            c = self.conn()
+            c.send(req("GET", "/" + (self.biggest() if i % 2 else "index.html")))
+            self.rst(c)
+        self.alive()
+        return f"{n} resets"
 
     # ---- slowloris ------------------------------------------------------
 
