@@ -37,7 +37,10 @@ def qemu_argv(kernel, initrd, mode, forwards, accel="tcg", smp=2, mem="1024M",
             "-serial", "mon:stdio" if interactive else "stdio",
             *([] if interactive else ["-monitor", "none"]),
             "-kernel", kernel, "-initrd", initrd,
-            "-nic", f"user,model=virtio-net-pci{fwd}",
+            # MSI-X vectors for the NIC: "-nic user,model=virtio-net-pci" gives it
+            # none, and its legacy interrupt needs ACPI _PRT routing, which a slow
+            # (KASAN under TCG) guest times out on, leaving the NIC deaf.
+            "-netdev", f"user,id=n0{fwd}", "-device", "virtio-net-pci,netdev=n0,vectors=4",
             "-append", cmdline]
 
 
