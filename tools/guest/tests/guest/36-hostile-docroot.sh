@@ -1,4 +1,5 @@
 #!/bin/sh
+# tux-test-timeout: 300
 # Hostile document-root contents and files that change under a transfer.
 # Each case states its expected answer; the server must answer within 10 s
 # (never block on a node) and keep serving afterwards.
@@ -50,9 +51,9 @@ raw /hostile/hardlink-public | grep -q public-outside || fail "hardlink-public: 
 
 # --- a file truncated while it is being sent ---
 # The reader sleeps first, so the server blocks on a full socket with most of
-# the 32 MiB still to send; then the file shrinks to 4 KiB.
-size=$((32 * 1048576))
-dd if=/dev/zero of=$D/trunc.bin bs=1048576 count=32 2>/dev/null && chmod 644 $D/trunc.bin
+# the 8 MiB still to send; then the file shrinks to 4 KiB.
+size=$((8 * 1048576))
+dd if=/dev/zero of=$D/trunc.bin bs=1048576 count=8 2>/dev/null && chmod 644 $D/trunc.bin
 (printf 'GET /hostile/trunc.bin HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'; sleep 60) |
 	timeout 60 nc 127.0.0.1 80 | (sleep 3; cat >/tmp/trunc.out) &
 reader=$!
@@ -72,7 +73,7 @@ echo "truncated while sending: connection closed after $got of $size+ bytes"
 alive "truncation"
 
 # --- a file replaced (rename over it) while it is being sent ---
-dd if=/dev/zero of=$D/replace.bin bs=1048576 count=32 2>/dev/null && chmod 644 $D/replace.bin
+dd if=/dev/zero of=$D/replace.bin bs=1048576 count=8 2>/dev/null && chmod 644 $D/replace.bin
 (printf 'GET /hostile/replace.bin HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'; sleep 60) |
 	timeout 60 nc 127.0.0.1 80 | (sleep 3; cat >/tmp/replace.out) &
 reader=$!
