@@ -404,6 +404,8 @@ def main():
                     "guest's docroot: run the HTTP conformance suite")
     ap.add_argument("--boot-timeout", type=int, default=300,
                     help="seconds until the guest must reach its host phase")
+    ap.add_argument("--final-timeout", type=int, default=120,
+                    help="seconds the guest's final tests may take after the host phase")
     ap.add_argument("--smp", type=int, default=2)
     ap.add_argument("--append", default="", help="extra kernel command line")
     ap.add_argument("--echo", action="store_true", help="print the console live")
@@ -437,7 +439,7 @@ def main():
                     ctx["boot_id"] = m.group(1)
             run_host_tests(ctx, con, results)
             con.send("done\n")
-            ended = con.wait_for("TUX-GUEST-END", time.monotonic() + 120)
+            ended = con.wait_for("TUX-GUEST-END", time.monotonic() + args.final_timeout)
             results.add("boot/clean-shutdown", ended and proc.wait(timeout=60) == 0,
                         "" if ended else "guest did not finish its final checks")
     except subprocess.TimeoutExpired:

@@ -1,0 +1,64 @@
+#!/bin/sh
+# tux-test-timeout: 3000
+# Debug kernel only: at least SOAK_REQUESTS (1,000,000) mixed requests
+# (soak.lua: every file size, ranges, conditionals, HEAD, gzip, redirects,
+# 403/404/414), keep-alive at 64 connections plus connection-per-request
+# rounds. The server is started from stopped, so that after it is stopped
+# again the slab usage must be back at its baseline (within 1 MiB), and
+# kmemleak (98-kmemleak.sh, next) must find nothing.
+want=${SOAK_REQUESTS:-1000000}
+S=/proc/sys/net/tux
+v() { awk -v k="$1" '$1 == k { print $2 }' /proc/net/tux/stats; }
+fail() { echo "$*"; exit 1; }
+# settled slab: drop reclaimable caches, shrink every cache (which also
+# empties KASAN's quarantine of freed objects), let RCU callbacks run.
+slab_kib() {
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	for c in /sys/kernel/slab/*/shrink; do echo 1 >"$c" 2>/dev/null; done
+	sleep 3
+	echo 3 >/proc/sys/vm/drop_caches
+	for c in /sys/kernel/slab/*/shrink; do echo 1 >"$c" 2>/dev/null; done
+	awk '/^Slab:/ { print $2 }' /proc/meminfo
+}
+
+[ "$(cat $S/running)" = 0 ] || fail "the server should be stopped by 60-stop-releases"
+before=$(slab_kib)
+echo "slab with the server stopped: $before KiB"
+echo 1 >$S/running || fail "cannot start the server"
+req0=$(v requests)
+t0=$(date +%s)
+total=0
+round=0
+while [ "$total" -lt "$want" ]; do
+	round=$((round + 1))
+	[ $(($(date +%s) - t0)) -lt 2700 ] || fail "only $total requests after 45 minutes"
+	out=$(wrk -t 2 -c 64 -d 30s --timeout 20s -s /tests/final/soak.lua http://127.0.0.1:80/ 2>&1)
+	n=$(echo "$out" | awk '/requests in/ { print $1 }')
+	[ -n "$n" ] && [ "$n" -gt 0 ] || { echo "$out"; fail "round $round: no requests completed"; }
+	echo "$out" | grep -q 'Socket errors' && { echo "$out"; fail "round $round: socket errors"; }
+	total=$((total + n))
+	# Every third round: connection per request.
+	if [ $((round % 3)) = 0 ]; then
+		out=$(wrk -t 2 -c 16 -d 10s --timeout 20s -H 'Connection: close' http://127.0.0.1:80/1k.bin 2>&1)
+		n=$(echo "$out" | awk '/requests in/ { print $1 }')
+		[ -n "$n" ] && [ "$n" -gt 0 ] || { echo "$out"; fail "round $round: close mode: no requests"; }
+		total=$((total + n))
+	fi
+	echo "soak: $total requests after $(($(date +%s) - t0)) s" >/dev/console
+done
+served=$(($(v requests) - req0))
+echo "soak: wrk counted $total requests in $(($(date +%s) - t0)) s; the server counted $served"
+[ "$served" -ge "$want" ] || fail "the server counted only $served requests"
+for k in responses_2xx responses_3xx responses_4xx; do
+	[ "$(v $k)" -gt 1000 ] || fail "$k: $(v $k), the mix should reach every class"
+done
+echo 0 >$S/running || fail "cannot stop the server"
+i=0
+while [ "$(v connections_open)" != 0 ]; do
+	i=$((i + 1)); [ $i -lt 100 ] || fail "connections_open not 0 after 10 s"
+	sleep 0.1
+done
+after=$(slab_kib)
+echo "slab after the soak and stop: $after KiB (baseline $before KiB, delta $((after - before)) KiB)"
+[ $((after - before)) -le 1024 ] || { grep -E '^(Slab|SReclaimable|SUnreclaim)' /proc/meminfo; fail "slab grew by $((after - before)) KiB"; }
