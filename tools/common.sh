@@ -10,12 +10,13 @@ TUX_DL=$TUX_CACHE/downloads
 TUX_APT=$TUX_CACHE/apt
 TUX_RUST_SRC=$TUX_CACHE/rust-src-$RUST_SRC_PKG_VERSION
 TUX_BINDGEN=$TUX_CACHE/bindgen-$BINDGEN_VERSION
+TUX_CARGO_FUZZ=$TUX_CACHE/cargo-fuzz-$CARGO_FUZZ_VERSION
 TUX_KSRC=${TUX_KSRC:-$TUX_CACHE/linux-$KERNEL_VERSION}
 
 export RUSTUP_TOOLCHAIN=$RUST_TOOLCHAIN
 export RUST_LIB_SRC=$TUX_RUST_SRC/usr/src/rustc-${RUST_TOOLCHAIN}/library
 export LIBCLANG_PATH=/usr/lib/llvm-19/lib
-export PATH=$TUX_BINDGEN/bin:$PATH
+export PATH=$TUX_BINDGEN/bin:$TUX_CARGO_FUZZ/bin:$PATH
 
 say() { printf '\033[1m[tux]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[tux] error:\033[0m %s\n' "$*" >&2; exit 1; }

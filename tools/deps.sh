@@ -8,7 +8,8 @@
 #     $TUX_CACHE (the machine's apt configuration is never changed). The
 #     mirror URI is read from the machine's own apt sources. Every download
 #     is checked against tools/pins.sha256.
-#  3. bindgen-cli, built with cargo into $TUX_CACHE.
+#  3. bindgen-cli and cargo-fuzz (host fuzzing, with the nightly toolchain),
+#     built with cargo into $TUX_CACHE.
 #
 # A second run with everything in place finishes in about a second.
 set -euo pipefail
@@ -164,6 +165,19 @@ install_bindgen() {
 		die "cargo install bindgen-cli $BINDGEN_VERSION failed"
 }
 
+install_cargo_fuzz() {
+	if ! cargo +"$FUZZ_TOOLCHAIN" --version >/dev/null 2>&1; then
+		die "rustup toolchain '$FUZZ_TOOLCHAIN' is missing (host fuzzing only): 'rustup toolchain install $FUZZ_TOOLCHAIN'"
+	fi
+	if "$TUX_CARGO_FUZZ/bin/cargo-fuzz" --version 2>/dev/null | grep -q " $CARGO_FUZZ_VERSION\$"; then
+		say "cargo-fuzz $CARGO_FUZZ_VERSION: present"
+		return
+	fi
+	say "building cargo-fuzz $CARGO_FUZZ_VERSION (about a minute)"
+	cargo install -q --locked cargo-fuzz --version "$CARGO_FUZZ_VERSION" --root "$TUX_CARGO_FUZZ" ||
+		die "cargo install cargo-fuzz $CARGO_FUZZ_VERSION failed"
+}
+
 check_rust() {
 	rustc --version >/dev/null 2>&1 ||
 		die "rustup toolchain $RUST_TOOLCHAIN is missing: 'rustup toolchain install $RUST_TOOLCHAIN --component rustfmt,clippy'"
@@ -177,4 +191,5 @@ check_rust
 install_debs
 install_sources
 install_bindgen
+install_cargo_fuzz
 say "dependencies ready (cache: $TUX_CACHE)"

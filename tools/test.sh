@@ -3,6 +3,7 @@
 #
 #   deps      make deps (a failure here fails everything after it)
 #   host      cargo test of the workspace, rustfmt and clippy
+#   fuzz      every cargo-fuzz target of the HTTP core, TUX_FUZZ_SECONDS (20) each
 #   patches   the series applies with git am on the pinned tree; checkpatch
 #   kernel-F  the TUX kernel of flavor F builds (lean, then debug)
 #   e2e-F     one QEMU boot of it: KUnit (KTAP), in-guest tests, host tests
@@ -77,7 +78,7 @@ if check rustfmt "$LOGS/fmt.log" cargo fmt --all --check; then p=$((p + 1)); els
 rustfmt_kernel_sources() {
 	local d
 	d=$(mktemp -d) && cp -r "$TUX_ROOT"/rust-tux/. "$d/" && cp "$TUX_ROOT/syscall-abi/abi.rs" "$d/" &&
-		(cd "$d" && rustfmt --edition 2021 --config newline_style=Unix --check tux.rs)
+		(cd "$d" && rustfmt --edition 2021 --config newline_style=Unix --check tux.rs tux_ceiling.rs)
 	local rc=$?
 	rm -rf "$d"
 	return $rc
@@ -89,6 +90,28 @@ else
 	f=$((f + 1))
 fi
 layer host $p $f
+
+# --- fuzz ---------------------------------------------------------------
+# A short smoke run of every cargo-fuzz target of the HTTP core (the long
+# runs are in Documentation/tux/hardening.rst); the seed corpora and crash
+# reproducers are also replayed by cargo test (rust-tux/tests/props.rs).
+p=0 f=0
+FUZZ_SECS=${TUX_FUZZ_SECONDS:-20}
+if [ $deps_ok = 1 ]; then
+	FUZZ_TARGET_DIR=$TUX_CACHE/fuzz-target "$TUX_ROOT/rust-tux/fuzz/smoke.sh" "$FUZZ_SECS" \
+		>"$LOGS/fuzz.log" 2>&1
+	p=$(grep -c '^PASS ' "$LOGS/fuzz.log")
+	f=$(grep -c '^FAIL ' "$LOGS/fuzz.log")
+	grep -E '^(PASS|FAIL) |stat::number_of_executed_units' "$LOGS/fuzz.log" | sed 's/^/  /'
+	if [ "$p" = 0 ] && [ "$f" = 0 ]; then
+		echo "FAIL fuzz (no target ran; log: $LOGS/fuzz.log)"
+		tail -n 30 "$LOGS/fuzz.log" | sed 's/^/  | /'
+		f=1
+	fi
+else
+	f=1
+fi
+layer fuzz $p $f
 
 # --- patches -----------------------------------------------------------
 p=0 f=0
@@ -123,17 +146,19 @@ fixture_ok=0
 # The project's userspace that runs in the guest: the tux daemon, the libtux
 # examples (user modules) and the tux(2) test program.
 USERLAND=$TUX_ROOT/target/debug
-GUEST_TOOLS="$USERLAND/tux $USERLAND/tuxcall-test $USERLAND/tuxfuzz $USERLAND/examples/hello $USERLAND/examples/json $USERLAND/examples/postpone $USERLAND/examples/redirect"
+GUEST_TOOLS="$USERLAND/tux $USERLAND/tuxcall-test $USERLAND/tuxfuzz $USERLAND/mksock $USERLAND/examples/hello $USERLAND/examples/json $USERLAND/examples/postpone $USERLAND/examples/redirect"
 build_userland() {
 	(cd "$TUX_ROOT" && cargo build -p tux -p tux-guest-tests -p libtux --bins --examples)
 }
 userland_ok=0
 
 kernel_and_e2e() { # FLAVOR
-	local flavor=$1 append="" boot_timeout=300 debug=0
+	local flavor=$1 append="" boot_timeout=300 final_timeout=120 debug=0
 	if [ "$flavor" = debug ]; then
 		append="panic_on_warn=1"
 		boot_timeout=900
+		# The final phase holds the soak (tests/debug/97-soak.sh).
+		final_timeout=3300
 		debug=1
 	fi
 	local kernel_ok=0
@@ -158,7 +183,7 @@ kernel_and_e2e() { # FLAVOR
 			"$TUX_ROOT/tools/mkinitramfs.sh" "$initrd" "$FIXTURE/www"; then
 		python3 "$TUX_ROOT/tools/test/e2e.py" --kernel "$TUX_CACHE/bzImage-$flavor" \
 			--initrd "$initrd" --manifest "$FIXTURE/manifest.json" --append "$append" \
-			--boot-timeout $boot_timeout --log "$LOGS/console-$flavor.log" \
+			--boot-timeout $boot_timeout --final-timeout $final_timeout --log "$LOGS/console-$flavor.log" \
 			--json "$LOGS/e2e-$flavor.json" | tee "$LOGS/e2e-$flavor.log" | grep -v '^e2e: '
 		read -r ep ef < <(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["passed"], d["failed"])' \
 			"$LOGS/e2e-$flavor.json" 2>/dev/null || echo "0 1")
