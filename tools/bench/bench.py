@@ -13,10 +13,20 @@ Two clocks: wall clock under multi-threaded TCG, and QEMU -icount (guest
 time proportional to guest instructions, so ratios repeat run to run). Each
 figure is the median of --runs runs, reported with its spread (min..max).
 
-Writes results.json, results.md (tables with the ratios tux/nginx and
-tux/lighttpd) and one SVG chart per clock into --out (default
-Documentation/benchmarks/). --quick: 1 KiB and 1 MiB keep-alive, 32
-connections, 1 run, 1 s, for iteration.
+The ceiling is tux_ceiling.ko (CONFIG_TUX_BENCH_CEILING, bench only): the
+same accept and send machinery as TUX with canned responses of the same
+sizes, no parsing and no files. tux/ceiling is the share of the achievable
+rate that TUX reaches.
+
+Memory (wall-clock boot only): kernel memory plus server RSS per idle
+keep-alive connection, over --mem-conns (10,000) connections held by
+idleconns (tools/guest/tuxcall), for tux, nginx and lighttpd.
+
+Writes results.json, results.md (tables with the ratios tux/nginx,
+tux/lighttpd and tux/ceiling, and the memory table) and one SVG chart per
+clock into --out (default Documentation/benchmarks/). --quick: 1 KiB and
+1 MiB keep-alive, 32 connections, 1 run, 1 s, 1,000 idle connections, for
+iteration.
 """
 
 import argparse
@@ -34,7 +44,7 @@ sys.path.insert(0, os.path.join(ROOT, "tools"))
 import tuxvm  # noqa: E402
 
 SIZES = {"1k": 1024, "16k": 16 * 1024, "1m": 1024 * 1024}
-SERVERS = ["tux", "nginx", "lighttpd"]
+SERVERS = ["tux", "nginx", "lighttpd", "ceiling"]
 
 
 def log(msg):
@@ -52,8 +62,12 @@ def build_payload(cache):
                 f.write(rng.randbytes(size))
         os.chmod(path, 0o644)
     initrd = os.path.join(cache, "bench", "initramfs.cpio.gz")
+    subprocess.run(["cargo", "build", "-q", "--release", "-p", "tux-guest-tests",
+                    "--bin", "idleconns"], cwd=ROOT, check=True)
     env = dict(os.environ, TUX_GUEST_BENCH="1",
-               GUEST_PROGRAMS="/usr/bin/wrk /usr/sbin/nginx /usr/sbin/lighttpd")
+               GUEST_PROGRAMS="/usr/bin/wrk /usr/sbin/nginx /usr/sbin/lighttpd",
+               GUEST_TOOLS=os.path.join(ROOT, "target", "release", "idleconns"),
+               GUEST_MODULES=os.path.join(cache, "modules-lean"))
     subprocess.run([os.path.join(ROOT, "tools", "mkinitramfs.sh"), initrd, www],
                    env=env, check=True, stdout=subprocess.DEVNULL)
     return initrd
@@ -67,7 +81,7 @@ def boot(kernel, initrd, clock, params, timeout):
         i = argv.index("tcg,thread=multi")
         argv[i] = "tcg,thread=single"
         argv[i + 1:i + 1] = ["-icount", "shift=0"]
-    records, errors = [], []
+    records, errors, mem = [], [], []
     t0 = time.monotonic()
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
@@ -81,6 +95,12 @@ def boot(kernel, initrd, clock, params, timeout):
                 print(f"  [{clock} {time.monotonic() - t0:6.0f}s] {rec['server']:8} "
                       f"{rec['size']:>3} {rec['mode']:9} c={rec['conns']:<3} run {rec['run']}: "
                       f"{rec['rps']:>10} req/s", flush=True)
+            elif line.startswith("BENCH-MEM {"):
+                rec = json.loads(line[10:])
+                mem.append(rec)
+                print(f"  [{clock} {time.monotonic() - t0:6.0f}s] memory {rec['server']:8} "
+                      f"{rec['conns']} idle connections: kernel +{rec['kernel_kib']} KiB, "
+                      f"user +{rec['user_kib']} KiB", flush=True)
             elif line.startswith("BENCH-ERROR"):
                 errors.append(line)
                 print(f"  {line}", flush=True)
@@ -92,7 +112,7 @@ def boot(kernel, initrd, clock, params, timeout):
     finally:
         proc.kill()
         proc.wait()
-    return records, errors
+    return records, errors, mem
 
 
 def summarise(records):
@@ -124,13 +144,14 @@ def ratio(a, b):
     return f"{a / b:.2f}" if a and b else "-"
 
 
-def markdown(rows, command):
+def markdown(rows, command, mem=()):
     out = [f"Command: `{command}`", ""]
     for clock in sorted({r["clock"] for r in rows}):
         out += [f"### Clock: {clock}", "",
-                "| size | mode | conns | tux req/s | nginx req/s | lighttpd req/s | tux/nginx | "
-                "tux/lighttpd | p99 µs tux / nginx | CPU µs/req tux / nginx | errors |",
-                "|---|---|---|---|---|---|---|---|---|---|---|"]
+                "| size | mode | conns | tux req/s | nginx req/s | lighttpd req/s | ceiling req/s | "
+                "tux/nginx | tux/lighttpd | tux/ceiling | p99 µs tux / nginx | "
+                "CPU µs/req tux / nginx | errors |",
+                "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         keyed = {(r["server"], r["size"], r["mode"], r["conns"]): r
                  for r in rows if r["clock"] == clock}
         for size in SIZES:
@@ -139,7 +160,8 @@ def markdown(rows, command):
                     t = keyed.get(("tux", size, mode, conns))
                     n = keyed.get(("nginx", size, mode, conns))
                     lt = keyed.get(("lighttpd", size, mode, conns))
-                    if not (t or n or lt):
+                    c = keyed.get(("ceiling", size, mode, conns))
+                    if not (t or n or lt or c):
                         continue
 
                     def cell(r):
@@ -149,13 +171,30 @@ def markdown(rows, command):
 
                     def cpu(r):
                         return f"{r['cpu_us_per_req']:.0f}" if r and r["cpu_us_per_req"] else "-"
-                    errs = sum(r["errors"] + r["non2xx"] for r in (t, n, lt) if r)
+                    errs = sum(r["errors"] + r["non2xx"] for r in (t, n, lt, c) if r)
                     out.append(
                         f"| {size} | {mode} | {conns} | {cell(t)} | {cell(n)} | {cell(lt)} | "
+                        f"{cell(c)} | "
                         f"{ratio(t and t['rps'], n and n['rps'])} | "
                         f"{ratio(t and t['rps'], lt and lt['rps'])} | "
+                        f"{ratio(t and t['rps'], c and c['rps'])} | "
                         f"{t['p99_us'] if t else '-'} / {n['p99_us'] if n else '-'} | "
                         f"{cpu(t)} / {cpu(n)} | {errs} |")
+        out.append("")
+    if mem:
+        out += ["### Memory per idle keep-alive connection", "",
+                "Kernel (Slab + KernelStack + PageTables + TCP buffers) and server RSS, "
+                "deltas over the idle connections; both ends of every connection are in "
+                "the guest, so each figure includes the client socket's share alike.", "",
+                "| server | connections | kernel bytes/conn | user bytes/conn | "
+                "total bytes/conn | total vs tux |", "|---|---|---|---|---|---|"]
+        per = {m["server"]: (m["kernel_kib"] + max(m["user_kib"], 0)) * 1024 / m["conns"]
+               for m in mem}
+        for m in mem:
+            k = m["kernel_kib"] * 1024 / m["conns"]
+            u = max(m["user_kib"], 0) * 1024 / m["conns"]
+            out.append(f"| {m['server']} | {m['conns']} | {k:.0f} | {u:.0f} | {k + u:.0f} | "
+                       f"{ratio(per[m['server']], per.get('tux'))} |")
         out.append("")
     return "\n".join(out)
 
@@ -167,8 +206,8 @@ def svg(rows, clock):
     workloads = sorted({(r["size"], r["mode"], r["conns"]) for r in data},
                        key=lambda w: (list(SIZES).index(w[0]), w[1], w[2]))
     keyed = {(r["server"], r["size"], r["mode"], r["conns"]): r["rps"] for r in data}
-    colors = {"tux": "#d62728", "nginx": "#2ca02c", "lighttpd": "#1f77b4"}
-    w_group, bar, h, top, left = 60, 16, 300, 40, 60
+    colors = {"tux": "#d62728", "nginx": "#2ca02c", "lighttpd": "#1f77b4", "ceiling": "#7f7f7f"}
+    w_group, bar, h, top, left = 72, 16, 300, 40, 60
     width = left + w_group * len(workloads) + 20
     vmax = max([v for v in keyed.values() if v > 0] + [10])
     lmax = math.log10(vmax) + 0.2
@@ -206,6 +245,8 @@ def main():
     ap.add_argument("--secs", type=int, default=2)
     ap.add_argument("--clocks", default="wall,icount")
     ap.add_argument("--servers", default=",".join(SERVERS))
+    ap.add_argument("--mem-conns", type=int, default=10000,
+                    help="idle keep-alive connections for the memory measurement (0: skip)")
     args = ap.parse_args()
 
     cache = os.environ.get("TUX_CACHE", os.path.expanduser("~/.cache/tux"))
@@ -213,27 +254,33 @@ def main():
               "modes": "keepalive,close", "runs": args.runs, "secs": args.secs}
     if args.quick:
         params.update(sizes="1k,1m", conns="32", modes="keepalive", runs=1, secs=1)
+        args.mem_conns = min(args.mem_conns, 1000)
     command = "make bench" + (" BENCH_QUICK=1" if args.quick else "")
-    log("building the bench guest (nginx, lighttpd, wrk, 1k/16k/1m files)")
+    log("building the bench guest (nginx, lighttpd, wrk, tux_ceiling.ko, idleconns, files)")
     initrd = build_payload(cache)
-    records, errors = [], []
+    records, errors, mem = [], [], []
     t0 = time.monotonic()
     for clock in args.clocks.split(","):
-        log(f"{clock} clock: booting; params {params}")
-        r, e = boot(args.kernel, initrd, clock, params, timeout=1500)
+        p = dict(params)
+        # Memory does not depend on the clock: measured in the wall-clock boot only.
+        if clock == "wall" and args.mem_conns:
+            p["mem_conns"] = args.mem_conns
+        log(f"{clock} clock: booting; params {p}")
+        r, e, m = boot(args.kernel, initrd, clock, p, timeout=1500)
         records += r
         errors += e
+        mem += m
     rows = summarise(records)
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "results.json"), "w") as f:
         json.dump({"command": command, "params": params, "errors": errors, "rows": rows,
-                   "records": records}, f, indent=1)
+                   "memory": mem, "records": records}, f, indent=1)
     with open(os.path.join(args.out, "results.md"), "w") as f:
-        f.write(markdown(rows, command) + "\n")
+        f.write(markdown(rows, command, mem) + "\n")
     for clock in sorted({r["clock"] for r in rows}):
         with open(os.path.join(args.out, f"rps-{clock}.svg"), "w") as f:
             f.write(svg(rows, clock) + "\n")
-    print(markdown(rows, command))
+    print(markdown(rows, command, mem))
     log(f"done in {time.monotonic() - t0:.0f} s; results in {args.out}")
     if errors:
         log(f"errors: {errors}")

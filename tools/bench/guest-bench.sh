@@ -6,6 +6,8 @@
 #   BENCH_SERVERS  tux,nginx,lighttpd        BENCH_SIZES  1k,16k,1m
 #   BENCH_CONNS    1,32,256                  BENCH_MODES  keepalive,close
 #   BENCH_RUNS     3                         BENCH_SECS   2
+#   BENCH_MEM_CONNS  idle keep-alive connections for the memory measurement
+#                    (0: skip it), BENCH_MEM_SERVERS which servers
 # vCPU layout: servers and wrk are not pinned; they share the guest's vCPUs
 # (TUX runs in workqueue workers on the CPU that received the packet).
 set -u
@@ -13,12 +15,17 @@ S=/proc/sys/net/tux
 : "${BENCH_SERVERS:=tux,nginx,lighttpd}" "${BENCH_SIZES:=1k,16k,1m}"
 : "${BENCH_CONNS:=1,32,256}" "${BENCH_MODES:=keepalive,close}"
 : "${BENCH_RUNS:=3}" "${BENCH_SECS:=2}"
+: "${BENCH_MEM_CONNS:=0}" "${BENCH_MEM_SERVERS:=tux,nginx,lighttpd}"
 # The kernel hands unknown NAME=VALUE parameters to init as environment
 # variables; lists are comma-separated there.
 BENCH_SERVERS=$(echo "$BENCH_SERVERS" | tr , ' ')
 BENCH_SIZES=$(echo "$BENCH_SIZES" | tr , ' ')
 BENCH_CONNS=$(echo "$BENCH_CONNS" | tr , ' ')
 BENCH_MODES=$(echo "$BENCH_MODES" | tr , ' ')
+BENCH_MEM_SERVERS=$(echo "$BENCH_MEM_SERVERS" | tr , ' ')
+# The ceiling (tux_ceiling.ko, CONFIG_TUX_BENCH_CEILING) listens on six
+# ports from CEILING_PORT: 1k, 16k, 1m keep-alive, then the same closing.
+CEILING_PORT=8000
 mkdir -p /var/log/nginx /var/lib/nginx /run /var/cache/lighttpd /var/lock
 
 start() {
@@ -29,6 +36,11 @@ start() {
 		PORT=80 ;;
 	nginx) echo 0 >$S/running; nginx -c /bench/nginx.conf; PORT=8080 ;;
 	lighttpd) echo 0 >$S/running; lighttpd -f /bench/lighttpd.conf; PORT=8081 ;;
+	ceiling)
+		echo 0 >$S/running
+		grep -q '^tux_ceiling ' /proc/modules ||
+			insmod /lib/modules/tux_ceiling.ko port=$CEILING_PORT
+		PORT=$CEILING_PORT ;;
 	esac
 	sleep 1
 }
@@ -38,6 +50,7 @@ stop() {
 	tux) echo 0 >$S/running ;;
 	nginx) nginx -c /bench/nginx.conf -s stop ;;
 	lighttpd) killall lighttpd ;;
+	ceiling) rmmod tux_ceiling ;;
 	esac
 	sleep 1
 }
@@ -52,6 +65,14 @@ to_us() {
 		printf "%d", n }'
 }
 
+# The ceiling's port for a workload: one canned size and mode per port.
+ceiling_port() { # SIZE MODE
+	p=$CEILING_PORT
+	case $1 in 16k) p=$((p + 1)) ;; 1m) p=$((p + 2)) ;; esac
+	[ "$2" = close ] && p=$((p + 3))
+	echo $p
+}
+
 for server in $BENCH_SERVERS; do
 	start "$server"
 	if ! wget -q -O /dev/null "http://127.0.0.1:$PORT/1k.bin"; then
@@ -62,12 +83,13 @@ for server in $BENCH_SERVERS; do
 	for mode in $BENCH_MODES; do
 	for conns in $BENCH_CONNS; do
 	for run in $(seq 1 "$BENCH_RUNS"); do
-		hdr=""
-		[ "$mode" = close ] && hdr="-H Connection:close"
+		port=$PORT
+		[ "$server" = ceiling ] && port=$(ceiling_port "$size" "$mode")
+		# Connection per request: wrk needs "Name: value", with the space.
+		if [ "$mode" = close ]; then set -- -H "Connection: close"; else set --; fi
 		b0=$(busy)
-		# shellcheck disable=SC2086
-		out=$(wrk -t 1 -c "$conns" -d "${BENCH_SECS}s" --latency --timeout 5s $hdr \
-			"http://127.0.0.1:$PORT/$size.bin" 2>&1)
+		out=$(wrk -t 1 -c "$conns" -d "${BENCH_SECS}s" --latency --timeout 5s "$@" \
+			"http://127.0.0.1:$port/$size.bin" 2>&1)
 		b1=$(busy)
 		reqs=$(echo "$out" | awk '/requests in/ { print $1 }')
 		rps=$(echo "$out" | awk '/^Requests\/sec:/ { print $2 }')
@@ -80,4 +102,54 @@ for server in $BENCH_SERVERS; do
 	done; done; done; done
 	stop "$server"
 done
+
+# Memory per idle keep-alive connection: BENCH_MEM_CONNS connections that
+# each made one request, held open by idleconns. Kernel memory is Slab +
+# KernelStack + PageTables (/proc/meminfo) + TCP buffer pages
+# (/proc/net/sockstat); userspace is the server processes' RSS. Both ends of
+# every connection are in this guest: the client's sockets are in every
+# server's figure alike.
+kernel_kib() {
+	sync; echo 3 >/proc/sys/vm/drop_caches; sleep 1
+	m=$(awk '/^(Slab|KernelStack|PageTables):/ { s += $2 } END { print s }' /proc/meminfo)
+	t=$(awk '$1 == "TCP:" { for (i = 2; i < NF; i++) if ($i == "mem") print $(i + 1) * 4 }' /proc/net/sockstat)
+	echo $((m + ${t:-0}))
+}
+rss_kib() { # NAME: the summed VmRSS of its processes
+	s=0
+	for pid in $(pidof "$1"); do
+		r=$(awk '/^VmRSS:/ { print $2 }' /proc/$pid/status 2>/dev/null)
+		s=$((s + ${r:-0}))
+	done
+	echo $s
+}
+if [ "$BENCH_MEM_CONNS" -gt 0 ]; then
+	ulimit -n 1048576
+	echo "$((BENCH_MEM_CONNS * 2 + 1000))" >/proc/sys/fs/file-max 2>/dev/null
+	echo "1024 65000" >/proc/sys/net/ipv4/ip_local_port_range
+	for server in $BENCH_MEM_SERVERS; do
+		# TUX takes its settings when it starts.
+		[ "$server" = tux ] && echo 3600 >$S/keepalive_timeout
+		start "$server"
+		k0=$(kernel_kib); u0=$(rss_kib "$server")
+		rm -f /tmp/idle.in && mkfifo /tmp/idle.in
+		idleconns "$BENCH_MEM_CONNS" "$PORT" /1k.bin </tmp/idle.in >/tmp/idle.out 2>&1 &
+		idle=$!
+		exec 3>/tmp/idle.in
+		i=0
+		until grep -q '^READY' /tmp/idle.out || ! kill -0 $idle 2>/dev/null || [ $i -ge 600 ]; do
+			sleep 1; i=$((i + 1))
+		done
+		if grep -q '^READY' /tmp/idle.out; then
+			k1=$(kernel_kib); u1=$(rss_kib "$server")
+			echo "BENCH-MEM {\"server\":\"$server\",\"conns\":$BENCH_MEM_CONNS,\"kernel_kib\":$((k1 - k0)),\"user_kib\":$((u1 - u0)),\"user_kib_total\":$u1}"
+		else
+			echo "BENCH-ERROR memory: $server: $(tail -n 1 /tmp/idle.out)"
+		fi
+		exec 3>&-
+		wait $idle
+		stop "$server"
+		[ "$server" = tux ] && echo 30 >$S/keepalive_timeout
+	done
+fi
 echo "TUX-BENCH-END"
