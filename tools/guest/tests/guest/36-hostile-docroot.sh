@@ -91,9 +91,10 @@ echo "replaced while sending: original $size bytes completed, then the new file"
 S=/proc/sys/net/tux
 old=$(cat $S/max_connect)
 refused0=$(awk '$1 == "connections_refused" { print $2 }' /proc/net/tux/stats)
-restore() { echo "$old" >$S/max_connect; }
+# The server takes its settings when it (re)starts: running=1 restarts it.
+restore() { echo "$old" >$S/max_connect && echo 1 >$S/running; }
 trap restore EXIT
-echo 32 >$S/max_connect || fail "cannot set max_connect"
+echo 32 >$S/max_connect && echo 1 >$S/running || fail "cannot set max_connect"
 out=$(wrk -t 2 -c 300 -d 3s --timeout 10s http://127.0.0.1:80/index.html 2>&1)
 echo "$out" | grep -E 'requests in|Non-2xx|Socket'
 refused=$(awk '$1 == "connections_refused" { print $2 }' /proc/net/tux/stats)
