@@ -8,9 +8,13 @@
 //! order, so pipelined requests are answered one after the other from the
 //! same input buffer.
 //!
-//! Memory per connection is fixed when it is accepted: the input buffer
-//! (`max_header_len`), a response-head buffer and scratch space for path
-//! names. Nothing a client sends makes it grow.
+//! Memory per connection is bounded: while a request is under way the
+//! connection holds an input buffer (`max_header_len`), a response-head
+//! buffer and scratch space for path names, allocated when its first bytes
+//! arrive; nothing a client sends makes them grow. An idle connection (no
+//! unconsumed input, no response, no module request) gives them back, so
+//! 10,000 idle keep-alive clients cost their sockets and a few hundred bytes
+//! each, not 50 KiB.
 
 use crate::{
     cache::Cached,
@@ -34,13 +38,13 @@ use kernel::{
         File,
     },
     net::tcp::{SocketEvents, TcpStream},
-    new_condvar, new_mutex,
+    new_condvar, new_mutex, new_spinlock,
     prelude::*,
     str::CStr,
     sync::{
         aref::ARef,
         atomic::{Atomic, Relaxed},
-        Arc, ArcBorrow, CondVar, Mutex,
+        Arc, ArcBorrow, CondVar, Mutex, SpinLock,
     },
     workqueue::{self, impl_has_work, new_work, Work, WorkItem},
 };
@@ -131,9 +135,6 @@ struct Inner {
 impl Connection {
     /// Creates the connection and routes its socket's callbacks to it.
     pub(crate) fn new(server: Arc<Shared>, stream: TcpStream<Connection>) -> Result<Arc<Self>> {
-        let input = KVec::from_elem(0u8, server.config.limits.max_head_bytes, GFP_KERNEL)?;
-        let head = KVec::from_elem(0u8, HEAD_BUF, GFP_KERNEL)?;
-        let scratch = KVec::from_elem(0u8, PATH_BUF * 4, GFP_KERNEL)?;
         let deadline = clock::monotonic_ms().saturating_add(server.config.header_ms);
         let (peer, peer_port) = stream
             .peer_addr()
@@ -143,11 +144,11 @@ impl Connection {
                 work <- new_work!("tux::conn"),
                 inner <- new_mutex!(Inner {
                     stream: None,
-                    input,
+                    input: KVec::new(),
                     used: 0,
                     discard: 0,
-                    head,
-                    scratch,
+                    head: KVec::new(),
+                    scratch: KVec::new(),
                     response: None,
                     now: Now::at(clock::real_seconds()),
                     user: None,
@@ -275,6 +276,10 @@ impl Inner {
     fn drive(&mut self, conn: &Arc<Connection>) -> Step {
         let cfg = &conn.server.config;
         let mut budget = SEND_BUDGET;
+        if self.user.is_none() && self.acquire_buffers(&conn.server).is_err() {
+            // No memory for a request: the client can come back.
+            return Step::Close;
+        }
         loop {
             if self.user.is_some() {
                 return Step::Wait;
@@ -327,9 +332,43 @@ impl Inner {
                     self.used = self.used.saturating_add(n);
                     STATS.bytes_received.add(n as u64, Relaxed);
                 }
-                Err(e) if e == EAGAIN => return Step::Wait,
+                Err(e) if e == EAGAIN => {
+                    self.release_buffers_if_idle(&conn.server);
+                    return Step::Wait;
+                }
                 Err(_) => return Step::Close,
             }
+        }
+    }
+
+    /// Takes the request buffers (from the server's pool, or new) if an idle spell gave
+    /// them back.
+    fn acquire_buffers(&mut self, server: &Shared) -> Result {
+        if self.input.is_empty() {
+            let b = server.buffers.get(&server.config)?;
+            self.input = b.input;
+            self.head = b.head;
+            self.scratch = b.scratch;
+        }
+        Ok(())
+    }
+
+    /// Gives the request buffers back to the server's pool while the connection is
+    /// idle: nothing received and not consumed, nothing to send or throw away, no
+    /// module request.
+    fn release_buffers_if_idle(&mut self, server: &Shared) {
+        if self.used == 0
+            && self.discard == 0
+            && self.response.is_none()
+            && self.user.is_none()
+            && !self.input.is_empty()
+        {
+            server.buffers.put(Buffers {
+                input: core::mem::take(&mut self.input),
+                head: core::mem::take(&mut self.head),
+                scratch: core::mem::take(&mut self.scratch),
+            });
+            self.generated = KVec::new();
         }
     }
 
@@ -536,6 +575,55 @@ impl Inner {
             }
         }
         Ok(true)
+    }
+}
+
+/// The buffers a connection needs while it has a request under way.
+pub(crate) struct Buffers {
+    input: KVec<u8>,
+    head: KVec<u8>,
+    scratch: KVec<u8>,
+}
+
+/// Request buffers of connections gone idle, for the next connection that gets a request:
+/// busy keep-alive connections take and return a set per request without allocating or
+/// clearing 50 KiB, and idle ones hold none.
+///
+/// Buffers are never read beyond what the current request wrote into them, so their old
+/// contents (another request's) are never seen.
+#[pin_data]
+pub(crate) struct BufferPool {
+    #[pin]
+    free: SpinLock<KVec<Buffers>>,
+}
+
+impl BufferPool {
+    /// Sets kept at most; beyond that, returned buffers are freed.
+    const KEEP: usize = 64;
+
+    pub(crate) fn new() -> Result<impl PinInit<Self>> {
+        let free = KVec::with_capacity(Self::KEEP, GFP_KERNEL)?;
+        Ok(pin_init!(BufferPool {
+            free <- new_spinlock!(free, "tux::conn::BufferPool"),
+        }))
+    }
+
+    /// A set of buffers for the request limits of `cfg`.
+    fn get(&self, cfg: &Config) -> Result<Buffers> {
+        if let Some(b) = self.free.lock().pop() {
+            return Ok(b);
+        }
+        Ok(Buffers {
+            input: KVec::from_elem(0u8, cfg.limits.max_head_bytes, GFP_KERNEL)?,
+            head: KVec::from_elem(0u8, HEAD_BUF, GFP_KERNEL)?,
+            scratch: KVec::from_elem(0u8, PATH_BUF * 4, GFP_KERNEL)?,
+        })
+    }
+
+    fn put(&self, b: Buffers) {
+        // The pool never grows: a full pool frees the set (outside the lock).
+        let rejected = self.free.lock().push_within_capacity(b).err();
+        drop(rejected);
     }
 }
 

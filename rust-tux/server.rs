@@ -12,7 +12,7 @@
 
 use crate::cache::ObjectCache;
 use crate::config::Config;
-use crate::conn::Connection;
+use crate::conn::{BufferPool, Connection};
 use crate::stats::STATS;
 use kernel::{
     fs::path::Path,
@@ -34,6 +34,9 @@ pub(crate) struct Shared {
     /// Hot objects beneath the document root.
     #[pin]
     pub(crate) cache: ObjectCache,
+    /// Request buffers of idle connections.
+    #[pin]
+    pub(crate) buffers: BufferPool,
     /// Open connections, for `max_connect`, timeouts and stop.
     #[pin]
     pub(crate) conns: Mutex<KVec<Arc<Connection>>>,
@@ -126,11 +129,13 @@ impl Server {
         let user = crate::user::registry()?;
         let mime_types = user.mime_types()?;
         let cache = ObjectCache::new()?;
+        let buffers = BufferPool::new()?;
         let shared = Arc::pin_init(
             pin_init!(Shared {
                 config,
                 docroot,
                 cache <- cache,
+                buffers <- buffers,
                 conns <- new_mutex!(KVec::new()),
                 listener <- new_mutex!(None),
                 stopping: Atomic::new(false),
