@@ -155,27 +155,28 @@ install_sources() {
 	say "kernel source package: $f"
 }
 
-install_bindgen() {
-	if "$TUX_BINDGEN/bin/bindgen" --version 2>/dev/null | grep -q " $BINDGEN_VERSION\$"; then
-		say "bindgen $BINDGEN_VERSION: present"
+# cargo_install CRATE VERSION ROOT BIN: a pinned crate's binary, built with
+# cargo into ROOT once.
+cargo_install() {
+	local crate=$1 version=$2 root=$3 bin=$4
+	if "$root/bin/$bin" --version 2>/dev/null | grep -q " $version\$"; then
+		say "$crate $version: present"
 		return
 	fi
-	say "building bindgen-cli $BINDGEN_VERSION (about a minute)"
-	cargo install -q --locked bindgen-cli --version "$BINDGEN_VERSION" --root "$TUX_BINDGEN" ||
-		die "cargo install bindgen-cli $BINDGEN_VERSION failed"
+	say "building $crate $version (about a minute)"
+	cargo install -q --locked "$crate" --version "$version" --root "$root" ||
+		die "cargo install $crate $version failed"
+}
+
+install_bindgen() {
+	cargo_install bindgen-cli "$BINDGEN_VERSION" "$TUX_BINDGEN" bindgen
 }
 
 install_cargo_fuzz() {
 	if ! cargo +"$FUZZ_TOOLCHAIN" --version >/dev/null 2>&1; then
 		die "rustup toolchain '$FUZZ_TOOLCHAIN' is missing (host fuzzing only): 'rustup toolchain install $FUZZ_TOOLCHAIN'"
 	fi
-	if "$TUX_CARGO_FUZZ/bin/cargo-fuzz" --version 2>/dev/null | grep -q " $CARGO_FUZZ_VERSION\$"; then
-		say "cargo-fuzz $CARGO_FUZZ_VERSION: present"
-		return
-	fi
-	say "building cargo-fuzz $CARGO_FUZZ_VERSION (about a minute)"
-	cargo install -q --locked cargo-fuzz --version "$CARGO_FUZZ_VERSION" --root "$TUX_CARGO_FUZZ" ||
-		die "cargo install cargo-fuzz $CARGO_FUZZ_VERSION failed"
+	cargo_install cargo-fuzz "$CARGO_FUZZ_VERSION" "$TUX_CARGO_FUZZ" cargo-fuzz
 }
 
 check_rust() {
