@@ -2,7 +2,7 @@
 # tux-test-timeout: 3000
 # Debug kernel only: at least SOAK_REQUESTS (1,000,000) mixed requests
 # (soak.lua: every file size, ranges, conditionals, gzip, redirects,
-# 403/404/414), mostly pipelined at 32 connections, with rounds of one
+# 403/404/414), mostly pipelined at 8 connections, with rounds of one
 # request per write at 64 connections and of connection per request. The
 # server is started from stopped, so that after it is stopped again the
 # slab usage must be back at its baseline (within 1 MiB), and kmemleak
@@ -11,6 +11,8 @@ want=${SOAK_REQUESTS:-1000000}
 S=/proc/sys/net/tux
 v() { awk -v k="$1" '$1 == k { print $2 }' /proc/net/tux/stats; }
 fail() { echo "$*"; exit 1; }
+# note: also on the console, so that every run's log keeps the figures.
+note() { echo "$*"; echo "soak: $*" >/dev/console; }
 # settled slab: drop reclaimable caches, shrink every cache (which also
 # empties KASAN's quarantine of freed objects), let RCU callbacks run.
 slab_kib() {
@@ -25,7 +27,7 @@ slab_kib() {
 
 [ "$(cat $S/running)" = 0 ] || fail "the server should be stopped by 60-stop-releases"
 before=$(slab_kib)
-echo "slab with the server stopped: $before KiB"
+note "slab with the server stopped: $before KiB"
 echo 1 >$S/running || fail "cannot start the server"
 req0=$(v requests)
 for k in 2 3 4; do eval "r${k}0=\$(v responses_${k}xx)"; done
@@ -44,8 +46,9 @@ load() {
 while [ "$served" -lt "$want" ]; do
 	round=$((round + 1))
 	[ $(($(date +%s) - t0)) -lt 2700 ] || fail "only $served requests after 45 minutes"
-	# The mix pipelined (the bulk of the requests), 32 connections.
-	SOAK_PIPELINE=1 load pipelined -c 32 -d 30s -s /tests/final/soak.lua http://127.0.0.1:80/
+	# The mix pipelined (the bulk of the requests), 8 connections: faster
+	# than 32 on the debug kernel (510 against 430 requests/s).
+	SOAK_PIPELINE=1 load pipelined -c 8 -d 30s -s /tests/final/soak.lua http://127.0.0.1:80/
 	# Every fifth round: the mix one request per write, and connection per request.
 	if [ $((round % 5)) = 1 ]; then
 		load single -c 64 -d 10s -s /tests/final/soak.lua http://127.0.0.1:80/
@@ -54,10 +57,10 @@ while [ "$served" -lt "$want" ]; do
 	served=$(($(v requests) - req0))
 	echo "soak: $served requests after $(($(date +%s) - t0)) s" >/dev/console
 done
-echo "soak: the server answered $served requests in $(($(date +%s) - t0)) s ($round rounds)"
+note "the server answered $served requests in $(($(date +%s) - t0)) s ($round rounds)"
 for k in 2 3 4; do
 	eval "d=\$((\$(v responses_${k}xx) - r${k}0))"
-	echo "soak: ${k}xx responses: $d"
+	note "${k}xx responses: $d"
 	[ "$d" -gt 1000 ] || fail "only $d ${k}xx responses: the mix should reach every class"
 done
 echo 0 >$S/running || fail "cannot stop the server"
@@ -67,5 +70,5 @@ while [ "$(v connections_open)" != 0 ]; do
 	sleep 0.1
 done
 after=$(slab_kib)
-echo "slab after the soak and stop: $after KiB (baseline $before KiB, delta $((after - before)) KiB)"
+note "slab after the soak and stop: $after KiB (baseline $before KiB, delta $((after - before)) KiB)"
 [ $((after - before)) -le 1024 ] || { grep -E '^(Slab|SReclaimable|SUnreclaim)' /proc/meminfo; fail "slab grew by $((after - before)) KiB"; }
