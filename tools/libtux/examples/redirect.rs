@@ -12,14 +12,7 @@
 use libtux::{Outcome, Request, Result, Server};
 
 fn pass_on(req: &mut Request) -> Result<Outcome> {
-    match req.redirect() {
-        Ok(o) => Ok(o),
-        Err(e) => req.respond(
-            502,
-            &[("Content-Type", "text/plain")],
-            format!("no fallback server: {e}\n").as_bytes(),
-        ),
-    }
+    req.redirect_or_bad_gateway()
 }
 
 fn main() {

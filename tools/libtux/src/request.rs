@@ -589,6 +589,19 @@ impl Request {
         self.state = State::Done(Outcome::Redirected);
         Ok(Outcome::Redirected)
     }
+
+    /// [`Request::redirect`], or, when no fallback server takes the connection, a
+    /// `502 Bad Gateway` that says why.
+    pub fn redirect_or_bad_gateway(&mut self) -> Result<Outcome> {
+        match self.redirect() {
+            Ok(o) => Ok(o),
+            Err(e) => self.respond(
+                502,
+                &[("Content-Type", "text/plain")],
+                format!("no fallback server: {e}\n").as_bytes(),
+            ),
+        }
+    }
 }
 
 /// The client address of a request block.

@@ -24,14 +24,7 @@ pub struct Redirect;
 
 impl Module for Redirect {
     fn handle(&self, req: &mut Request) -> Result<Outcome> {
-        match req.redirect() {
-            Ok(o) => Ok(o),
-            Err(e) => req.respond(
-                502,
-                &[("Content-Type", "text/plain")],
-                format!("no fallback server: {e}\n").as_bytes(),
-            ),
-        }
+        req.redirect_or_bad_gateway()
     }
 }
 
