@@ -32,6 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tuxvm  # noqa: E402
 
 TS = re.compile(r"^\[\s*\d+\.\d+\]\s?")
+KMSG = re.compile(r"\[\s*\d+\.\d+\] [^\n]*\n")
 SPLAT = re.compile(r"Kernel panic|BUG:|Oops|WARNING:|general protection fault|"
                    r"UBSAN:|KASAN:|Call Trace:")
 
@@ -96,12 +97,20 @@ class Console:
         start = len(self.lines)
         self.send(f"sh {self.seq} {cmd}\n")
         deadline = time.monotonic() + timeout
+        ask_again = time.monotonic() + 5
+        found = re.compile(r"(?:^|\n)" + re.escape(marker) + r"(\d+)")
         while time.monotonic() < deadline:
-            for line in self.lines[start:]:
-                # Kernel messages may continue the line: take the digits only.
-                m = re.match(re.escape(marker) + r"(\d+)", line)
-                if m:
-                    return int(m.group(1))
+            # A kernel message may be printed in the middle of the answer
+            # ("TUX-CMD-DO[ 12.3] tux: stopped\nNE 7 0"): cut kernel
+            # messages out of the console text before looking.
+            text = KMSG.sub("", "\n".join(self.lines[start:]) + "\n")
+            m = found.search(text)
+            if m:
+                return int(m.group(1))
+            if time.monotonic() > ask_again:
+                # The guest answers "rc N" once command N has ended.
+                self.send(f"rc {self.seq}\n")
+                ask_again = time.monotonic() + 5
             time.sleep(0.05)
         raise TimeoutError(f"guest command timed out: {cmd}")
 
