@@ -158,7 +158,7 @@ kernel_and_e2e() { # FLAVOR
 		append="panic_on_warn=1"
 		boot_timeout=900
 		# The final phase holds the soak (tests/debug/97-soak.sh).
-		final_timeout=3300
+		final_timeout=3500
 		debug=1
 	fi
 	local kernel_ok=0
