@@ -245,6 +245,9 @@ impl WorkItem for Connection {
             Step::Close => {
                 let was_user = inner.user_closing(&this);
                 inner.response = None;
+                // A connection per request must not cost a fresh (zeroed) set of
+                // buffers each: the next connection takes this one.
+                inner.give_back_buffers(&this.server);
                 // Dropping the stream restores its callbacks, dropping their reference to
                 // us, and closes the socket after the data already queued.
                 drop(inner.stream.take());
@@ -357,19 +360,24 @@ impl Inner {
     /// idle: nothing received and not consumed, nothing to send or throw away, no
     /// module request.
     fn release_buffers_if_idle(&mut self, server: &Shared) {
-        if self.used == 0
-            && self.discard == 0
-            && self.response.is_none()
-            && self.user.is_none()
-            && !self.input.is_empty()
+        if self.used == 0 && self.discard == 0 && self.response.is_none() && self.user.is_none()
         {
+            self.give_back_buffers(server);
+        }
+    }
+
+    /// Gives the request buffers, if held, back to the server's pool. The next request
+    /// of this connection (if any) takes a set again; none of it may be live now.
+    fn give_back_buffers(&mut self, server: &Shared) {
+        if !self.input.is_empty() {
+            self.used = 0;
             server.buffers.put(Buffers {
                 input: core::mem::take(&mut self.input),
                 head: core::mem::take(&mut self.head),
                 scratch: core::mem::take(&mut self.scratch),
             });
-            self.generated = KVec::new();
         }
+        self.generated = KVec::new();
     }
 
     /// Drops the first `n` bytes of input.
