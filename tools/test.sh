@@ -161,6 +161,10 @@ kernel_and_e2e() { # FLAVOR
 		final_timeout=3500
 		debug=1
 	fi
+	# TUX_TEST_APPEND: more kernel command line, for iterating on the tests
+	# (SOAK_REQUESTS=30000 shortens the debug soak; NAME=VALUE reaches the
+	# guest tests' environment). CI never sets it.
+	append="$append ${TUX_TEST_APPEND:-}"
 	local kernel_ok=0
 	if [ $tree_ok = 1 ] && check "kernel/build-$flavor" "$LOGS/kernel-build-$flavor.log" \
 		"$TUX_ROOT/tools/kernel-build.sh" build "$flavor"; then
