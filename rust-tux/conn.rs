@@ -360,8 +360,7 @@ impl Inner {
     /// idle: nothing received and not consumed, nothing to send or throw away, no
     /// module request.
     fn release_buffers_if_idle(&mut self, server: &Shared) {
-        if self.used == 0 && self.discard == 0 && self.response.is_none() && self.user.is_none()
-        {
+        if self.used == 0 && self.discard == 0 && self.response.is_none() && self.user.is_none() {
             self.give_back_buffers(server);
         }
     }
@@ -622,9 +621,9 @@ impl BufferPool {
             return Ok(b);
         }
         Ok(Buffers {
-            input: KVec::from_elem(0u8, cfg.limits.max_head_bytes, GFP_KERNEL)?,
-            head: KVec::from_elem(0u8, HEAD_BUF, GFP_KERNEL)?,
-            scratch: KVec::from_elem(0u8, PATH_BUF * 4, GFP_KERNEL)?,
+            input: zeroed(cfg.limits.max_head_bytes)?,
+            head: zeroed(HEAD_BUF)?,
+            scratch: zeroed(PATH_BUF * 4)?,
         })
     }
 
@@ -633,6 +632,20 @@ impl BufferPool {
         let rejected = self.free.lock().push_within_capacity(b).err();
         drop(rejected);
     }
+}
+
+/// A zero-filled buffer of `len` bytes.
+///
+/// Filled by copying from a zero block: `KVec::from_elem` writes one byte at a time,
+/// six instructions per byte in a profile of the benchmark ceiling.
+fn zeroed(len: usize) -> Result<KVec<u8>> {
+    static ZEROS: [u8; 4096] = [0; 4096];
+    let mut v = KVec::with_capacity(len, GFP_KERNEL)?;
+    while v.len() < len {
+        let n = len.saturating_sub(v.len()).min(ZEROS.len());
+        v.extend_from_slice(ZEROS.get(..n).unwrap_or(&[]), GFP_KERNEL)?;
+    }
+    Ok(v)
 }
 
 /// Appends the access-log line of a request.
@@ -825,7 +838,7 @@ fn kernel_answer(
     let path = plan::module_path(req, buf)?;
     let call = crate::khandler::find(path)?;
     if body.is_empty() {
-        match KVec::from_elem(0u8, GENERATED_MAX, GFP_KERNEL) {
+        match zeroed(GENERATED_MAX) {
             Ok(b) => *body = b,
             Err(_) => {
                 return Some((

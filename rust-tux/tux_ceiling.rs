@@ -250,7 +250,10 @@ impl PinnedDrop for Conn {
 
 impl Conn {
     fn new(port: Arc<Port>, stream: TcpStream<Conn>) -> Result<Arc<Self>> {
-        let input = KVec::from_elem(0u8, INPUT, GFP_KERNEL)?;
+        // Not `KVec::from_elem`: it writes the zeroes one byte at a time, which cost 24,600
+        // instructions per connection (6 per byte) in a profile of the close workloads.
+        let mut input = KVec::with_capacity(INPUT, GFP_KERNEL)?;
+        input.extend_from_slice(&[0u8; INPUT], GFP_KERNEL)?;
         let conn = Arc::pin_init(
             pin_init!(Conn {
                 port,
