@@ -153,7 +153,7 @@ build_userland() {
 userland_ok=0
 
 kernel_and_e2e() { # FLAVOR
-	local flavor=$1 append="" boot_timeout=300 final_timeout=120 debug=0
+	local flavor=$1 append="" boot_timeout=600 final_timeout=120 debug=0
 	if [ "$flavor" = debug ]; then
 		append="panic_on_warn=1"
 		boot_timeout=900
