@@ -620,10 +620,13 @@ impl BufferPool {
         if let Some(b) = self.free.lock().pop() {
             return Ok(b);
         }
+        // Zeroed by the allocator (`__GFP_ZERO`): `KVec::from_elem` writes one byte at a
+        // time, six instructions per byte in a profile of the benchmark (16,000 per request
+        // at 1 MiB and 256 connections, where the pool runs dry).
         Ok(Buffers {
-            input: zeroed(cfg.limits.max_head_bytes)?,
-            head: zeroed(HEAD_BUF)?,
-            scratch: zeroed(PATH_BUF * 4)?,
+            input: KVec::zeroed(cfg.limits.max_head_bytes, GFP_KERNEL)?,
+            head: KVec::zeroed(HEAD_BUF, GFP_KERNEL)?,
+            scratch: KVec::zeroed(PATH_BUF * 4, GFP_KERNEL)?,
         })
     }
 
@@ -632,20 +635,6 @@ impl BufferPool {
         let rejected = self.free.lock().push_within_capacity(b).err();
         drop(rejected);
     }
-}
-
-/// A zero-filled buffer of `len` bytes.
-///
-/// Filled by copying from a zero block: `KVec::from_elem` writes one byte at a time,
-/// six instructions per byte in a profile of the benchmark ceiling.
-fn zeroed(len: usize) -> Result<KVec<u8>> {
-    static ZEROS: [u8; 4096] = [0; 4096];
-    let mut v = KVec::with_capacity(len, GFP_KERNEL)?;
-    while v.len() < len {
-        let n = len.saturating_sub(v.len()).min(ZEROS.len());
-        v.extend_from_slice(ZEROS.get(..n).unwrap_or(&[]), GFP_KERNEL)?;
-    }
-    Ok(v)
 }
 
 /// Appends the access-log line of a request.
@@ -838,7 +827,7 @@ fn kernel_answer(
     let path = plan::module_path(req, buf)?;
     let call = crate::khandler::find(path)?;
     if body.is_empty() {
-        match zeroed(GENERATED_MAX) {
+        match KVec::zeroed(GENERATED_MAX, GFP_KERNEL) {
             Ok(b) => *body = b,
             Err(_) => {
                 return Some((
