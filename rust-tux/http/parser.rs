@@ -22,7 +22,7 @@
 
 use super::status::Status;
 
-/// Capacity of the header array in a [`Request`].
+/// Most header fields a request may have (the cap of [`Limits::max_headers`]).
 pub const MAX_HEADERS: usize = 64;
 
 /// Parser limits. Defaults are modelled on nginx's.
@@ -199,11 +199,6 @@ pub struct Header<'a> {
     pub value: &'a [u8],
 }
 
-const EMPTY_HEADER: Header<'static> = Header {
-    name: b"",
-    value: b"",
-};
-
 /// A parsed request head. All slices borrow from the parsed buffer.
 #[derive(Clone, Debug)]
 pub struct Request<'a> {
@@ -238,14 +233,48 @@ pub struct Request<'a> {
     pub accept_gzip: bool,
     /// Content-Length (0 if absent); the glue must discard that many bytes.
     pub content_length: u64,
-    headers: [Header<'a>; MAX_HEADERS],
+    /// The field lines, each ending in LF or CRLF, all valid: read again by
+    /// [`Request::headers`] rather than kept as an array, so that a request
+    /// stays small (it is moved around on the kernel stack).
+    fields: &'a [u8],
     header_count: usize,
 }
 
+/// The header fields of a [`Request`], in order; see [`Request::headers`].
+#[derive(Clone, Debug)]
+pub struct Headers<'a> {
+    rest: &'a [u8],
+    left: usize,
+}
+
+impl<'a> Iterator for Headers<'a> {
+    type Item = Header<'a>;
+
+    fn next(&mut self) -> Option<Header<'a>> {
+        self.left = self.left.checked_sub(1)?;
+        let Ok(Line::Done(line, rest)) = take_line(self.rest) else {
+            self.left = 0;
+            return None;
+        };
+        self.rest = rest;
+        let (name, value) = split_field(line)?;
+        Some(Header { name, value })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl ExactSizeIterator for Headers<'_> {}
+
 impl<'a> Request<'a> {
     /// All header fields in order.
-    pub fn headers(&self) -> &[Header<'a>] {
-        self.headers.get(..self.header_count).unwrap_or(&[])
+    pub fn headers(&self) -> Headers<'a> {
+        Headers {
+            rest: self.fields,
+            left: self.header_count,
+        }
     }
 
     /// The value of the first field named `name` (case-insensitive).
@@ -256,7 +285,6 @@ impl<'a> Request<'a> {
     /// Values of all fields named `name` (case-insensitive), in order.
     pub fn headers_named<'s>(&'s self, name: &'s [u8]) -> impl Iterator<Item = &'a [u8]> + 's {
         self.headers()
-            .iter()
             .filter(move |h| h.name.eq_ignore_ascii_case(name))
             .map(|h| h.value)
     }
@@ -280,8 +308,6 @@ impl<'a> Request<'a> {
 }
 
 /// Result of a successful parse step.
-// Boxing is not available without `alloc`; the large variant is the point.
-#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum Parse<'a> {
     /// The head is not complete yet; read more and call again.
@@ -301,6 +327,14 @@ enum Line<'a> {
     Done(&'a [u8], &'a [u8]),
     /// No line terminator yet; the partial line.
     Partial(&'a [u8]),
+}
+
+/// Splits a field line at its first colon: the name, and the value without
+/// surrounding whitespace. `None` without a colon.
+fn split_field(line: &[u8]) -> Option<(&[u8], &[u8])> {
+    let colon = line.iter().position(|&b| b == b':')?;
+    let (name, value) = line.split_at_checked(colon)?;
+    Some((name, trim_ows(value.get(1..).unwrap_or(&[]))))
 }
 
 /// Splits off one line terminated by LF or CRLF.
@@ -640,7 +674,8 @@ pub fn parse_request<'a>(buf: &'a [u8], limits: &Limits) -> Result<Parse<'a>, Er
     rest = after;
 
     let max_headers = limits.max_headers.min(MAX_HEADERS);
-    let mut headers = [EMPTY_HEADER; MAX_HEADERS];
+    let fields_start = rest;
+    let fields: &[u8];
     let mut count: usize = 0;
     let mut host = Once::Absent;
     let mut host_seen: usize = 0;
@@ -656,6 +691,7 @@ pub fn parse_request<'a>(buf: &'a [u8], limits: &Limits) -> Result<Parse<'a>, Er
 
     loop {
         let used = head_start.len().saturating_sub(rest.len());
+        let line_start = rest;
         let (line, after) = match take_line(rest)? {
             Line::Partial(p) => {
                 if used.saturating_add(p.len()) > limits.max_head_bytes {
@@ -673,6 +709,8 @@ pub fn parse_request<'a>(buf: &'a [u8], limits: &Limits) -> Result<Parse<'a>, Er
             return Err(Error::HeadTooLarge);
         }
         if line.is_empty() {
+            let len = fields_start.len().saturating_sub(line_start.len());
+            fields = fields_start.get(..len).unwrap_or(&[]);
             break;
         }
         if line.first().is_some_and(|&b| is_ows(b)) {
@@ -681,12 +719,7 @@ pub fn parse_request<'a>(buf: &'a [u8], limits: &Limits) -> Result<Parse<'a>, Er
         if line.contains(&0) {
             return Err(Error::Nul);
         }
-        let colon = line
-            .iter()
-            .position(|&b| b == b':')
-            .ok_or(Error::MissingColon)?;
-        let (name, value) = line.split_at_checked(colon).ok_or(Error::MissingColon)?;
-        let value = trim_ows(value.get(1..).unwrap_or(&[]));
+        let (name, value) = split_field(line).ok_or(Error::MissingColon)?;
         if name.last().is_some_and(|&b| is_ows(b)) {
             return Err(Error::WhitespaceBeforeColon);
         }
@@ -699,11 +732,9 @@ pub fn parse_request<'a>(buf: &'a [u8], limits: &Limits) -> Result<Parse<'a>, Er
         {
             return Err(Error::InvalidHeaderValue);
         }
-        let slot = headers.get_mut(count).ok_or(Error::TooManyHeaders)?;
         if count >= max_headers {
             return Err(Error::TooManyHeaders);
         }
-        *slot = Header { name, value };
         count = count.saturating_add(1);
 
         let is = |n: &[u8]| name.eq_ignore_ascii_case(n);
@@ -777,7 +808,7 @@ pub fn parse_request<'a>(buf: &'a [u8], limits: &Limits) -> Result<Parse<'a>, Er
             if_range: if_range.get(),
             accept_gzip: gzip.accepts(),
             content_length,
-            headers,
+            fields,
             header_count: count,
         },
         consumed,

@@ -127,7 +127,6 @@ impl Head {
             content_length: r.content_length,
             fields: r
                 .headers()
-                .iter()
                 .map(|h| Field {
                     name: lossy(h.name),
                     value: h.value.to_vec(),
