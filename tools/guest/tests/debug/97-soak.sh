@@ -65,7 +65,7 @@ stop_and_settle() {
 # 2 keepalive, 4 zero-window probe).
 tcp_sockets() {
 	note "sockets other than listeners:"
-	awk 'NR > 1 && $4 != "0A"' /proc/net/tcp | head -n 40 | tee /dev/console
+	awk 'FNR > 1 && $4 != "0A"' /proc/net/tcp /proc/net/tcp6 2>/dev/null | head -n 40 | tee /dev/console
 }
 # wrk ROUND-NAME ARGS...: one load round; socket errors fail the soak.
 load() {
