@@ -56,6 +56,10 @@ const HEAD_BUF: usize = 1024;
 const PATH_BUF: usize = 4096 + 256;
 /// Bytes sent in one run before the work item yields to other connections.
 const SEND_BUDGET: usize = 1 << 20;
+/// Responses completed in one run before the work item yields to other connections:
+/// a client pipelining thousands of small requests must not hold the CPU's workqueue
+/// (the other connections queued behind it would stall) while it has input left.
+const REQUESTS_PER_RUN: usize = 32;
 
 /// A client connection.
 #[pin_data]
@@ -279,6 +283,7 @@ impl Inner {
     fn drive(&mut self, conn: &Arc<Connection>) -> Step {
         let cfg = &conn.server.config;
         let mut budget = SEND_BUDGET;
+        let mut answered = 0usize;
         if self.user.is_none() && self.acquire_buffers(&conn.server).is_err() {
             // No memory for a request: the client can come back.
             return Step::Close;
@@ -302,6 +307,10 @@ impl Inner {
                 } else {
                     cfg.keepalive_ms
                 });
+                answered = answered.saturating_add(1);
+                if answered >= REQUESTS_PER_RUN || budget == 0 {
+                    return Step::Yield;
+                }
                 continue;
             }
             if self.discard > 0 {
@@ -527,6 +536,7 @@ impl Inner {
             let chunk = self.head.get(r.head_sent..r.head_len).unwrap_or(&[]);
             match stream.send(chunk, more) {
                 Ok(n) => {
+                    *budget = budget.saturating_sub(n);
                     r.head_sent = r.head_sent.saturating_add(n);
                     STATS.bytes_sent.add(n as u64, Relaxed);
                     conn.set_deadline(cfg.header_ms);
@@ -539,6 +549,7 @@ impl Inner {
             let chunk = r.static_body.get(r.static_sent..).unwrap_or(&[]);
             match stream.send(chunk, false) {
                 Ok(n) => {
+                    *budget = budget.saturating_sub(n);
                     r.static_sent = r.static_sent.saturating_add(n);
                     STATS.bytes_sent.add(n as u64, Relaxed);
                     conn.set_deadline(cfg.header_ms);
@@ -554,6 +565,7 @@ impl Inner {
                 .unwrap_or(&[]);
             match stream.send(chunk, false) {
                 Ok(n) => {
+                    *budget = budget.saturating_sub(n);
                     r.generated_sent = r.generated_sent.saturating_add(n);
                     STATS.bytes_sent.add(n as u64, Relaxed);
                     conn.set_deadline(cfg.header_ms);
