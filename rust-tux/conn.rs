@@ -54,12 +54,8 @@ use kernel::{
 const HEAD_BUF: usize = 1024;
 /// Room for a decoded path plus a virtual-host directory.
 const PATH_BUF: usize = 4096 + 256;
-/// Bytes sent in one run before the work item yields to other connections.
-const SEND_BUDGET: usize = 1 << 20;
-/// Responses completed in one run before the work item yields to other connections:
-/// a client pipelining thousands of small requests must not hold the CPU's workqueue
-/// (the other connections queued behind it would stall) while it has input left.
-const REQUESTS_PER_RUN: usize = 32;
+/// Most bytes of a file handed to the socket in one call.
+const SEND_CHUNK: usize = 1 << 20;
 
 /// A client connection.
 #[pin_data]
@@ -94,8 +90,6 @@ impl_has_work! {
 enum Step {
     /// Wait for a socket callback.
     Wait,
-    /// Give other work a turn, then continue.
-    Yield,
     /// Close the connection.
     Close,
     /// Queue the request (at the start of the input) to userspace module `0`.
@@ -241,7 +235,6 @@ impl WorkItem for Connection {
         };
         match step {
             Step::Wait => {}
-            Step::Yield => this.kick(),
             Step::ToUser(module, info) => {
                 drop(inner);
                 this.to_user(module, info);
@@ -282,8 +275,6 @@ enum Parsed {
 impl Inner {
     fn drive(&mut self, conn: &Arc<Connection>) -> Step {
         let cfg = &conn.server.config;
-        let mut budget = SEND_BUDGET;
-        let mut answered = 0usize;
         if self.user.is_none() && self.acquire_buffers(&conn.server).is_err() {
             // No memory for a request: the client can come back.
             return Step::Close;
@@ -293,7 +284,7 @@ impl Inner {
                 return Step::Wait;
             }
             if self.response.is_some() {
-                match self.send(&mut budget, conn) {
+                match self.send(conn) {
                     Ok(true) => {}
                     Ok(false) => return Step::Wait,
                     Err(step) => return step,
@@ -307,10 +298,6 @@ impl Inner {
                 } else {
                     cfg.keepalive_ms
                 });
-                answered = answered.saturating_add(1);
-                if answered >= REQUESTS_PER_RUN || budget == 0 {
-                    return Step::Yield;
-                }
                 continue;
             }
             if self.discard > 0 {
@@ -526,7 +513,14 @@ impl Inner {
 
     /// Sends as much of the response as the socket takes. `Ok(true)` when it is all sent,
     /// `Ok(false)` when the socket is full.
-    fn send(&mut self, budget: &mut usize, conn: &Connection) -> Result<bool, Step> {
+    ///
+    /// A run does not yield after some amount: it sends until the socket is full. A long
+    /// run is not a problem for the other connections of the CPU, as the workqueue takes
+    /// a work item that keeps the CPU for more than 10 ms out of its concurrency
+    /// management (`wq_cpu_intensive_thresh_us`); and a yield by queueing the work again
+    /// from its own run lost the connection on the debug kernel (it was never run again,
+    /// and timed out after exactly 1 MiB of every large file).
+    fn send(&mut self, conn: &Connection) -> Result<bool, Step> {
         let (Some(stream), Some(r)) = (self.stream.as_ref(), self.response.as_mut()) else {
             return Err(Step::Close);
         };
@@ -536,7 +530,6 @@ impl Inner {
             let chunk = self.head.get(r.head_sent..r.head_len).unwrap_or(&[]);
             match stream.send(chunk, more) {
                 Ok(n) => {
-                    *budget = budget.saturating_sub(n);
                     r.head_sent = r.head_sent.saturating_add(n);
                     STATS.bytes_sent.add(n as u64, Relaxed);
                     conn.set_deadline(cfg.header_ms);
@@ -549,7 +542,6 @@ impl Inner {
             let chunk = r.static_body.get(r.static_sent..).unwrap_or(&[]);
             match stream.send(chunk, false) {
                 Ok(n) => {
-                    *budget = budget.saturating_sub(n);
                     r.static_sent = r.static_sent.saturating_add(n);
                     STATS.bytes_sent.add(n as u64, Relaxed);
                     conn.set_deadline(cfg.header_ms);
@@ -565,7 +557,6 @@ impl Inner {
                 .unwrap_or(&[]);
             match stream.send(chunk, false) {
                 Ok(n) => {
-                    *budget = budget.saturating_sub(n);
                     r.generated_sent = r.generated_sent.saturating_add(n);
                     STATS.bytes_sent.add(n as u64, Relaxed);
                     conn.set_deadline(cfg.header_ms);
@@ -576,15 +567,11 @@ impl Inner {
         }
         if let Some(file) = r.file.as_ref() {
             while r.file_pos < r.file_end {
-                if *budget == 0 {
-                    return Err(Step::Yield);
-                }
                 let left = usize::try_from(r.file_end.saturating_sub(r.file_pos)).unwrap_or(0);
-                match stream.send_file(file, &mut r.file_pos, left.min(*budget), false) {
+                match stream.send_file(file, &mut r.file_pos, left.min(SEND_CHUNK), false) {
                     // The file shrank under us: the promised length cannot be kept.
                     Ok(0) => return Err(Step::Close),
                     Ok(n) => {
-                        *budget = budget.saturating_sub(n);
                         STATS.bytes_sent.add(n as u64, Relaxed);
                         conn.set_deadline(cfg.header_ms);
                     }
