@@ -4,8 +4,8 @@
 # (soak.lua: every file size, ranges, conditionals, gzip, redirects,
 # 403/404/414), mostly pipelined at 8 connections, with rounds of one
 # request per write at 64 connections and of connection per request.
-# The baseline is the slab usage after a warm-up of every round (1/20 of a
-# soak round each), with the server stopped: what grows once (caches sized
+# The baseline is the slab usage after a warm-up of every round (5-8 s
+# each), with the server stopped: what grows once (caches sized
 # for the peak, the debug pools of kmemleak and debugobjects) is in it.
 # After the soak and a stop, the slab usage must be back at that baseline
 # (within 1 MiB: a leak of one byte per request is over it), and kmemleak
@@ -84,9 +84,9 @@ note "before the soak: $(grep '^TCP:' /proc/net/sockstat)"
 [ "$orphans0" = 0 ] || tcp_sockets
 echo 1 >$S/running || fail "cannot start the server"
 round=0
-SOAK_PIPELINE=1 load warm-up-pipelined -c 8 -d 2s -s /tests/final/soak.lua http://127.0.0.1:80/
-load warm-up-single -c 64 -d 2s -s /tests/final/soak.lua http://127.0.0.1:80/
-load warm-up-close -c 16 -d 2s -H 'Connection: close' http://127.0.0.1:80/1k.bin
+SOAK_PIPELINE=1 load warm-up-pipelined -c 8 -d 5s -s /tests/final/soak.lua http://127.0.0.1:80/
+load warm-up-single -c 64 -d 8s -s /tests/final/soak.lua http://127.0.0.1:80/
+load warm-up-close -c 16 -d 5s -H 'Connection: close' http://127.0.0.1:80/1k.bin
 stop_and_settle
 before=$(slab_kib)
 slab_objects >/tmp/slab-before
