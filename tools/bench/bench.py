@@ -51,16 +51,31 @@ def log(msg):
     tuxvm.log(f"bench: {msg}")
 
 
-def build_payload(cache):
+def bench_www(cache):
+    """The bench document root (cache/bench/www): one file per SIZES entry,
+    same seeded contents every time; written atomically."""
     www = os.path.join(cache, "bench", "www")
     os.makedirs(www, exist_ok=True)
     rng = random.Random(4242)
     for name, size in SIZES.items():
         path = os.path.join(www, f"{name}.bin")
         if not os.path.exists(path) or os.path.getsize(path) != size:
-            with open(path, "wb") as f:
+            with open(path + ".tmp", "wb") as f:
                 f.write(rng.randbytes(size))
+            os.replace(path + ".tmp", path)
         os.chmod(path, 0o644)
+    return www
+
+
+def icount_argv(argv):
+    """argv of tuxvm.qemu_argv turned to the icount clock: single-threaded
+    TCG, -icount shift=0 (one guest instruction per nanosecond)."""
+    i = argv.index("tcg,thread=multi")
+    return argv[:i] + ["tcg,thread=single", "-icount", "shift=0"] + argv[i + 1:]
+
+
+def build_payload(cache):
+    www = bench_www(cache)
     initrd = os.path.join(cache, "bench", "initramfs.cpio.gz")
     subprocess.run(["cargo", "build", "-q", "--release", "-p", "tux-guest-tests",
                     "--bin", "idleconns"], cwd=ROOT, check=True)
@@ -78,9 +93,7 @@ def boot(kernel, initrd, clock, params, timeout):
     append = " ".join(f"BENCH_{k.upper()}={v}" for k, v in params.items())
     argv = tuxvm.qemu_argv(kernel, initrd, "bench", [], smp=2, mem="2048M", append=append)
     if clock == "icount":
-        i = argv.index("tcg,thread=multi")
-        argv[i] = "tcg,thread=single"
-        argv[i + 1:i + 1] = ["-icount", "shift=0"]
+        argv = icount_argv(argv)
     records, errors, mem = [], [], []
     t0 = time.monotonic()
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,

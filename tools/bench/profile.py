@@ -55,7 +55,6 @@ import argparse
 import bisect
 import json
 import os
-import random
 import re
 import shutil
 import signal
@@ -104,16 +103,7 @@ def build_initrd(cache, out):
     mkinitramfs.sh call, without idleconns (no memory measurement here), so
     that a `make bench` running meanwhile keeps its own initramfs.
     """
-    www = os.path.join(cache, "bench", "www")
-    os.makedirs(www, exist_ok=True)
-    rng = random.Random(4242)
-    for name, size in bench.SIZES.items():
-        path = os.path.join(www, f"{name}.bin")
-        if not os.path.exists(path) or os.path.getsize(path) != size:
-            with open(path + ".tmp", "wb") as f:
-                f.write(rng.randbytes(size))
-            os.chmod(path + ".tmp", 0o644)
-            os.replace(path + ".tmp", path)
+    www = bench.bench_www(cache)
     env = dict(os.environ, TUX_GUEST_BENCH="1",
                GUEST_PROGRAMS="/usr/bin/wrk /usr/sbin/nginx /usr/sbin/lighttpd",
                GUEST_MODULES=os.path.join(out, "modules"))
@@ -151,9 +141,7 @@ def boot(kernel, initrd, plugin, counts, params, console, timeout, callers=""):
     """One icount boot with the plugin; returns the BENCH records."""
     append = " ".join(f"BENCH_{k.upper()}={v}" for k, v in params.items()) + " nokaslr"
     argv = tuxvm.qemu_argv(kernel, initrd, "bench", [], smp=2, mem="2048M", append=append)
-    i = argv.index("tcg,thread=multi")
-    argv[i] = "tcg,thread=single"
-    argv[i + 1:i + 1] = ["-icount", "shift=0"]
+    argv = bench.icount_argv(argv)
     argv += ["-plugin", f"file={plugin},out={counts}" + (f",callers={callers}" if callers else "")]
     for stale in (counts, counts + ".callers"):
         if os.path.exists(stale):
