@@ -128,6 +128,9 @@ struct Inner {
     user: Option<user::UserReq>,
     /// Body written by in-kernel handlers; allocated at the first use.
     generated: KVec<u8>,
+    /// A response ended with `more` because a pipelined request followed it: the socket
+    /// holds back its last partial segment until the run pushes it.
+    corked: bool,
 }
 
 impl Connection {
@@ -151,6 +154,7 @@ impl Connection {
                     now: Now::at(clock::real_seconds()),
                     user: None,
                     generated: KVec::new(),
+                    corked: false,
                 }),
                 server,
                 expired: Atomic::new(false),
@@ -233,6 +237,13 @@ impl WorkItem for Connection {
         } else {
             inner.drive(&this)
         };
+        if core::mem::take(&mut inner.corked) && !matches!(step, Step::Close) {
+            // The responses of pipelined requests went out as few segments; the run
+            // stops here, so the last of them goes now. (A close sends it anyway.)
+            if let Some(stream) = inner.stream.as_ref() {
+                stream.push();
+            }
+        }
         match step {
             Step::Wait => {}
             Step::ToUser(module, info) => {
@@ -525,8 +536,12 @@ impl Inner {
             return Err(Step::Close);
         };
         let cfg = &conn.server.config;
+        // Bytes of a further request are already here (pipelining): its response follows
+        // in this run, so this one need not end a segment. `run()` pushes at the end.
+        let follows = self.used > 0;
+        self.corked |= follows;
         while r.head_sent < r.head_len {
-            let more = !r.static_body.is_empty() || r.file.is_some() || r.generated > 0;
+            let more = follows || !r.static_body.is_empty() || r.file.is_some() || r.generated > 0;
             let chunk = self.head.get(r.head_sent..r.head_len).unwrap_or(&[]);
             match stream.send(chunk, more) {
                 Ok(n) => {
@@ -540,7 +555,7 @@ impl Inner {
         }
         while r.static_sent < r.static_body.len() {
             let chunk = r.static_body.get(r.static_sent..).unwrap_or(&[]);
-            match stream.send(chunk, false) {
+            match stream.send(chunk, follows || r.file.is_some() || r.generated > 0) {
                 Ok(n) => {
                     r.static_sent = r.static_sent.saturating_add(n);
                     STATS.bytes_sent.add(n as u64, Relaxed);
@@ -555,7 +570,7 @@ impl Inner {
                 .generated
                 .get(r.generated_sent..r.generated)
                 .unwrap_or(&[]);
-            match stream.send(chunk, false) {
+            match stream.send(chunk, follows || r.file.is_some()) {
                 Ok(n) => {
                     r.generated_sent = r.generated_sent.saturating_add(n);
                     STATS.bytes_sent.add(n as u64, Relaxed);
@@ -568,7 +583,9 @@ impl Inner {
         if let Some(file) = r.file.as_ref() {
             while r.file_pos < r.file_end {
                 let left = usize::try_from(r.file_end.saturating_sub(r.file_pos)).unwrap_or(0);
-                match stream.send_file(file, &mut r.file_pos, left.min(SEND_CHUNK), false) {
+                let chunk = left.min(SEND_CHUNK);
+                let more = follows || chunk < left;
+                match stream.send_file(file, &mut r.file_pos, chunk, more) {
                     // The file shrank under us: the promised length cannot be kept.
                     Ok(0) => return Err(Step::Close),
                     Ok(n) => {
