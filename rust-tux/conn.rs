@@ -540,10 +540,14 @@ impl Inner {
         // in this run, so this one need not end a segment. `run()` pushes at the end.
         let follows = self.used > 0;
         self.corked |= follows;
+        // Whether bytes come after each part (head, static body, generated body, file): the
+        // part's sends pass it as `more`.
+        let after_generated = follows || r.file.is_some();
+        let after_static = after_generated || r.generated > 0;
+        let after_head = after_static || !r.static_body.is_empty();
         while r.head_sent < r.head_len {
-            let more = follows || !r.static_body.is_empty() || r.file.is_some() || r.generated > 0;
             let chunk = self.head.get(r.head_sent..r.head_len).unwrap_or(&[]);
-            match stream.send(chunk, more) {
+            match stream.send(chunk, after_head) {
                 Ok(n) => {
                     r.head_sent = r.head_sent.saturating_add(n);
                     STATS.bytes_sent.add(n as u64, Relaxed);
@@ -555,7 +559,7 @@ impl Inner {
         }
         while r.static_sent < r.static_body.len() {
             let chunk = r.static_body.get(r.static_sent..).unwrap_or(&[]);
-            match stream.send(chunk, follows || r.file.is_some() || r.generated > 0) {
+            match stream.send(chunk, after_static) {
                 Ok(n) => {
                     r.static_sent = r.static_sent.saturating_add(n);
                     STATS.bytes_sent.add(n as u64, Relaxed);
@@ -570,7 +574,7 @@ impl Inner {
                 .generated
                 .get(r.generated_sent..r.generated)
                 .unwrap_or(&[]);
-            match stream.send(chunk, follows || r.file.is_some()) {
+            match stream.send(chunk, after_generated) {
                 Ok(n) => {
                     r.generated_sent = r.generated_sent.saturating_add(n);
                     STATS.bytes_sent.add(n as u64, Relaxed);
