@@ -20,14 +20,14 @@ Not part of `make test`: a measurement, not a test.
 
 import argparse
 import os
-import re
 import subprocess
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tuxvm  # noqa: E402
+from e2e import Console  # noqa: E402
 
 CACHE = os.environ.get("TUX_CACHE", os.path.expanduser("~/.cache/tux"))
 URL = "http://127.0.0.1:80/"
@@ -39,44 +39,16 @@ ROUNDS = [
 ]
 
 
-class Guest:
-    """A guest in run mode, driven through its console shell."""
-
-    def __init__(self, argv):
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT)
-        self.lines = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for line in self.proc.stdout:
-            self.lines.append(line.decode(errors="replace").rstrip("\r\n"))
-
-    def wait_for(self, pattern, timeout, start=0):
-        """The first line from index `start` matching `pattern`, or None."""
-        end = time.time() + timeout
-        while time.time() < end:
-            for line in self.lines[start:]:
-                if re.search(pattern, line):
-                    return line
-            if self.proc.poll() is not None:
-                return None
-            time.sleep(0.5)
-        return None
-
-    def run(self, cmd, timeout):
-        """Runs `cmd` in the guest's shell; returns the lines it printed."""
-        start = len(self.lines)
-        tag = f"GUEST-RATES-DONE-{start}"
-        self.proc.stdin.write(f"{cmd}; echo {tag}\n".encode())
-        self.proc.stdin.flush()
-        if self.wait_for(f"^{tag}$", timeout, start) is None:
-            raise SystemExit(f"guest command timed out: {cmd}")
-        return self.lines[start:]
-
-    def kill(self):
-        self.proc.kill()
-        self.proc.wait()
+def shell(con, cmd, timeout):
+    """Runs `cmd` in the run-mode guest's console shell; returns the lines it printed."""
+    start = len(con.lines)
+    # The marker is computed by the guest's shell, so the echo of the typed line
+    # (which holds "$((...))", not the number) cannot match it.
+    marker = f"GUEST-RATES-DONE-{start + 1}"
+    con.send(f"{cmd}; echo GUEST-RATES-DONE-$(({start} + 1))\n")
+    if not con.wait_for(marker, time.monotonic() + timeout):
+        raise SystemExit(f"guest command timed out: {cmd}")
+    return con.lines[start:]
 
 
 def main():
@@ -89,23 +61,28 @@ def main():
     for f in (args.kernel, args.initrd):
         if not os.path.exists(f):
             raise SystemExit(f"{f}: not found (make test builds the kernels and initramfs)")
-    guest = Guest(tuxvm.qemu_argv(args.kernel, args.initrd, "run", []))
+    proc = subprocess.Popen(tuxvm.qemu_argv(args.kernel, args.initrd, "run", []),
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    log = os.path.join(CACHE, "logs", "guest-rates-console.log")
+    os.makedirs(os.path.dirname(log), exist_ok=True)
+    con = Console(proc, log, echo=False)
     try:
-        t0 = time.time()
+        t0 = time.monotonic()
         # tools/guest/init prints this once the shell is up.
-        if guest.wait_for("poweroff -f", args.boot_timeout) is None:
-            raise SystemExit("the guest did not reach its shell")
-        print(f"booted in {time.time() - t0:.0f} s", flush=True)
-        guest.run("echo 30 >/proc/sys/net/tux/header_timeout", 60)
+        if not con.wait_for("poweroff -f", t0 + args.boot_timeout):
+            raise SystemExit(f"the guest did not reach its shell (console: {log})")
+        print(f"booted in {time.monotonic() - t0:.0f} s", flush=True)
+        shell(con, "echo 30 >/proc/sys/net/tux/header_timeout", 60)
         for name, env, wrk_args in ROUNDS:
-            out = guest.run(f"env {env} wrk -t 2 -d {args.secs}s --timeout 20s {wrk_args} 2>&1",
-                            args.secs + 120)
+            out = shell(con, f"env {env} wrk -t 2 -d {args.secs}s --timeout 20s {wrk_args} 2>&1",
+                        args.secs + 120)
             rate = next((l.split()[-1] for l in out if l.startswith("Requests/sec")), None)
             errors = [l.strip() for l in out if "Socket errors" in l or "Non-2xx" in l]
             print(f"{name:10} {rate or 'no result'} requests/s  {' '.join(errors)}", flush=True)
     finally:
-        guest.kill()
-
+        proc.kill()
+        proc.wait()
 
 if __name__ == "__main__":
     main()
