@@ -215,13 +215,13 @@ impl_has_work! {
 
 impl SocketEvents for Conn {
     fn data_ready(this: ArcBorrow<'_, Self>) {
-        let _ = workqueue::system().enqueue(Arc::<Conn>::from(this));
+        let _ = workqueue::system_unbound().enqueue(Arc::<Conn>::from(this));
     }
     fn write_space(this: ArcBorrow<'_, Self>) {
-        let _ = workqueue::system().enqueue(Arc::<Conn>::from(this));
+        let _ = workqueue::system_unbound().enqueue(Arc::<Conn>::from(this));
     }
     fn state_change(this: ArcBorrow<'_, Self>) {
-        let _ = workqueue::system().enqueue(Arc::<Conn>::from(this));
+        let _ = workqueue::system_unbound().enqueue(Arc::<Conn>::from(this));
     }
 }
 
@@ -277,7 +277,7 @@ impl Conn {
     }
 
     fn kick(self: &Arc<Self>) {
-        let _ = workqueue::system().enqueue(self.clone());
+        let _ = workqueue::system_unbound().enqueue(self.clone());
     }
 
     fn close_now(self: &Arc<Self>) {
