@@ -307,17 +307,23 @@ def main():
                     help="give a guest up after this many seconds without output")
     ap.add_argument("--clocks", default="wall,icount")
     ap.add_argument("--servers", default=",".join(SERVERS))
+    ap.add_argument("--sizes", default=",".join(SIZES), help="a subset of 1k,16k,1m")
+    ap.add_argument("--conns", default="1,32,256", help="concurrent connections, comma-separated")
+    ap.add_argument("--modes", default="keepalive,close")
     ap.add_argument("--mem-conns", type=int, default=10000,
                     help="idle keep-alive connections for the memory measurement (0: skip)")
     args = ap.parse_args()
 
     cache = os.environ.get("TUX_CACHE", os.path.expanduser("~/.cache/tux"))
-    params = {"servers": args.servers, "sizes": "1k,16k,1m", "conns": "1,32,256",
-              "modes": "keepalive,close", "runs": args.runs, "secs": args.secs}
+    params = {"servers": args.servers, "sizes": args.sizes, "conns": args.conns,
+              "modes": args.modes, "runs": args.runs, "secs": args.secs}
     if args.quick:
         params.update(sizes="1k,1m", conns="32", modes="keepalive", runs=1, secs=1)
         args.mem_conns = min(args.mem_conns, 1000)
     command = "make bench" + (" BENCH_QUICK=1" if args.quick else "")
+    if any(a.startswith("--") and a not in ("--kernel", "--quick") for a in sys.argv[1:]):
+        # Not what make bench runs: say what did.
+        command = "tools/bench/bench.py " + " ".join(sys.argv[1:])
     log("building the bench guest (nginx, lighttpd, wrk, tux_ceiling.ko, idleconns, files)")
     initrd = build_payload(cache)
     records, errors, mem = [], [], []
