@@ -538,9 +538,9 @@ impl Inner {
     /// `Ok(false)` when the socket is full.
     ///
     /// A run does not yield after some amount: it sends until the socket is full. A long
-    /// run is not a problem for the other connections of the CPU, as the workqueue takes
-    /// a work item that keeps the CPU for more than 10 ms out of its concurrency
-    /// management (`wq_cpu_intensive_thresh_us`); and a yield by queueing the work again
+    /// run is not a problem for the other connections, as the unbound workqueue
+    /// ([`conn_queue`]) starts more workers while one is busy; and a yield by queueing the
+    /// work again
     /// from its own run lost the connection on the debug kernel (it was never run again,
     /// and timed out after exactly 1 MiB of every large file).
     fn send(&mut self, conn: &Connection) -> Result<bool, Step> {

@@ -3,10 +3,11 @@
 //! The server: listener, connection registry and timeout sweeper.
 //!
 //! Threading model: there is no thread per connection and no thread of our
-//! own. Socket callbacks queue work items on the system workqueue, whose
-//! per-CPU worker pools run them on the CPU where the packet arrived. When a
-//! work item sleeps (a page-cache miss, a slow lookup), the workqueue's
-//! concurrency management starts another worker for that CPU, so other
+//! own. Socket callbacks queue work items: the listener's on the per-CPU
+//! system workqueue, the connections' on the unbound one (`conn_queue` in
+//! conn.rs), whose workers run on whichever CPU is free rather than on the
+//! one the packet arrived on. When a work item sleeps (a page-cache miss, a
+//! slow lookup), the workqueue runs the others in further workers, so other
 //! connections keep being served — what classic TUX needed helper threads
 //! for.
 

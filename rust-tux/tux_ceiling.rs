@@ -4,7 +4,7 @@
 //!
 //! **Bench-only code, not part of TUX** (`CONFIG_TUX_BENCH_CEILING`, a module). `make bench`
 //! measures TUX against it to tell how much of the time is TUX's own: this module accepts
-//! connections the way TUX does (socket callbacks queue a work item on the system workqueue,
+//! connections the way TUX does (socket callbacks queue a work item on a system workqueue,
 //! non-blocking sockets, `TCP_NODELAY`) but never parses a request or touches a file. It
 //! counts the ends of request heads (`CR LF CR LF`) and answers each with the same canned
 //! response:
@@ -408,9 +408,13 @@ fn stop_all(ports: &[Arc<Port>]) {
         }
         kernel::time::delay::fsleep(kernel::time::Delta::from_millis(10));
     }
-    // SAFETY: `system_wq` is the system workqueue, valid forever; flushing it waits for the
-    // work items of this module that may still be running.
-    unsafe { bindings::__flush_workqueue(bindings::system_wq) };
+    // SAFETY: `system_wq` and `system_unbound_wq` are system workqueues, valid forever;
+    // flushing them waits for the work items of this module that may still be running (the
+    // ports' on the first, the connections' on the second).
+    unsafe {
+        bindings::__flush_workqueue(bindings::system_wq);
+        bindings::__flush_workqueue(bindings::system_unbound_wq);
+    }
 }
 
 impl Drop for Ceiling {
