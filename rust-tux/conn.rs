@@ -540,9 +540,8 @@ impl Inner {
     /// A run does not yield after some amount: it sends until the socket is full. A long
     /// run is not a problem for the other connections, as the unbound workqueue
     /// ([`conn_queue`]) starts more workers while one is busy; and a yield by queueing the
-    /// work again
-    /// from its own run lost the connection on the debug kernel (it was never run again,
-    /// and timed out after exactly 1 MiB of every large file).
+    /// work again from its own run lost the connection on the debug kernel (it was never
+    /// run again, and timed out after exactly 1 MiB of every large file).
     fn send(&mut self, conn: &Connection) -> Result<bool, Step> {
         let (Some(stream), Some(r)) = (self.stream.as_ref(), self.response.as_mut()) else {
             return Err(Step::Close);

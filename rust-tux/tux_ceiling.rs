@@ -213,15 +213,20 @@ impl_has_work! {
     impl HasWork<Self> for Conn { self.work }
 }
 
+/// The queue of the connections' work: unbound, as TUX's (`conn_queue` in conn.rs).
+fn conn_queue() -> &'static workqueue::Queue {
+    workqueue::system_unbound()
+}
+
 impl SocketEvents for Conn {
     fn data_ready(this: ArcBorrow<'_, Self>) {
-        let _ = workqueue::system_unbound().enqueue(Arc::<Conn>::from(this));
+        let _ = conn_queue().enqueue(Arc::<Conn>::from(this));
     }
     fn write_space(this: ArcBorrow<'_, Self>) {
-        let _ = workqueue::system_unbound().enqueue(Arc::<Conn>::from(this));
+        let _ = conn_queue().enqueue(Arc::<Conn>::from(this));
     }
     fn state_change(this: ArcBorrow<'_, Self>) {
-        let _ = workqueue::system_unbound().enqueue(Arc::<Conn>::from(this));
+        let _ = conn_queue().enqueue(Arc::<Conn>::from(this));
     }
 }
 
@@ -277,7 +282,7 @@ impl Conn {
     }
 
     fn kick(self: &Arc<Self>) {
-        let _ = workqueue::system_unbound().enqueue(self.clone());
+        let _ = conn_queue().enqueue(self.clone());
     }
 
     fn close_now(self: &Arc<Self>) {

@@ -12,7 +12,7 @@
 # must make all 1,000,000, and its 300 s are only a guard against a hang. The
 # debug kernel (KASAN, lockdep, ...) is 10-15 times slower, and how much
 # slower depends on the machine's load: it fuzzes for a fixed 100 s and only
-# has to show that it ran (20,000 calls); the count is printed.
+# has to show that it ran (20,000 calls).
 # TUXFUZZ_CALLS, TUXFUZZ_MIN, TUXFUZZ_SECONDS and TUXFUZZ_SEED override the
 # defaults; the seed is printed.
 command -v tuxfuzz >/dev/null 2>&1 || { echo "tuxfuzz is not installed in the guest"; exit 1; }
