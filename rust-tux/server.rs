@@ -204,6 +204,7 @@ impl Shared {
                 // Graceful refusal: a 503 the client can read, then close.
                 STATS.refused.add(1, Relaxed);
                 crate::conn::refuse(&stream, &self.config);
+                stream.close();
                 continue;
             }
             match Connection::new(self.clone(), stream) {

@@ -239,7 +239,9 @@ impl WorkItem for Conn {
             return;
         }
         if this.closing.load(Relaxed) || !inner.drive(&this.port) {
-            drop(inner.stream.take());
+            if let Some(stream) = inner.stream.take() {
+                stream.close();
+            }
             drop(inner);
             this.port.forget(&this);
         }
