@@ -87,8 +87,8 @@ def normalise_icount(rec, shift):
     f = 1 << shift
     rec["icount_shift"] = shift
     rec["rps"] = float(rec["rps"]) * f
-    for k in ("p50_us", "p99_us"):
-        if rec[k] >= 0:
+    for k in ("p50_us", "p90_us", "p99_us", "max_us"):
+        if rec.get(k, -1) >= 0:
             rec[k] = rec[k] / f
 
 
@@ -114,11 +114,11 @@ def planned_runs(params):
     return n * int(params["runs"])
 
 
-def boot(kernel, initrd, clock, params, silence, shift=0):
+def boot(kernel, initrd, clock, params, silence, shift=0, smp=2):
     """One guest run; returns the parsed BENCH records. The guest is given
     up on when it prints nothing for SILENCE seconds."""
     append = " ".join(f"BENCH_{k.upper()}={v}" for k, v in params.items())
-    argv = tuxvm.qemu_argv(kernel, initrd, "bench", [], smp=2, mem="2048M", append=append)
+    argv = tuxvm.qemu_argv(kernel, initrd, "bench", [], smp=smp, mem="2048M", append=append)
     if clock == "icount":
         argv = icount_argv(argv, shift)
     records, errors, mem = [], [], []
@@ -184,7 +184,9 @@ def summarise(records):
             "rps": statistics.median(rps), "rps_min": min(rps), "rps_max": max(rps),
             "bytes_per_s": statistics.median(rps) * SIZES[size],
             "p50_us": statistics.median(r["p50_us"] for r in rs),
+            "p90_us": statistics.median(r.get("p90_us", -1) for r in rs),
             "p99_us": statistics.median(r["p99_us"] for r in rs),
+            "max_us": statistics.median(r.get("max_us", -1) for r in rs),
             # Busy CPU (all vCPUs, server and wrk together) per request, µs.
             "cpu_us_per_req": (jiffies * 10_000 / reqs) if reqs else None,
             "errors": sum(r["errors"] for r in rs),
@@ -306,6 +308,7 @@ def main():
     ap.add_argument("--silence", type=int, default=900,
                     help="give a guest up after this many seconds without output")
     ap.add_argument("--clocks", default="wall,icount")
+    ap.add_argument("--smp", type=int, default=2, help="guest vCPUs (results are for 2)")
     ap.add_argument("--servers", default=",".join(SERVERS))
     ap.add_argument("--sizes", default=",".join(SIZES), help="a subset of 1k,16k,1m")
     ap.add_argument("--conns", default="1,32,256", help="concurrent connections, comma-separated")
@@ -338,7 +341,7 @@ def main():
         if clock == mem_clock and args.mem_conns:
             p["mem_conns"] = args.mem_conns
         log(f"{clock} clock: booting; params {p}")
-        r, e, m = boot(args.kernel, initrd, clock, p, args.silence, args.icount_shift)
+        r, e, m = boot(args.kernel, initrd, clock, p, args.silence, args.icount_shift, args.smp)
         records += r
         errors += e
         mem += m
