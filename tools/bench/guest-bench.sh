@@ -97,7 +97,7 @@ for server in $BENCH_SERVERS; do
 		p50=$(to_us "$(echo "$out" | awk '$1 == "50%" { print $2 }')")
 		p90=$(to_us "$(echo "$out" | awk '$1 == "90%" { print $2 }')")
 		p99=$(to_us "$(echo "$out" | awk '$1 == "99%" { print $2 }')")
-		pmax=$(to_us "$(echo "$out" | awk '$1 == "Latency" { print $4 }')")
+		pmax=$(to_us "$(echo "$out" | awk '$1 == "Latency" && NF >= 4 { print $4; exit }')")
 		errs=$(echo "$out" | awk '/Socket errors/ { gsub(",", ""); print $4 + $6 + $8 + $10 }')
 		non2xx=$(echo "$out" | awk '/Non-2xx/ { print $5 }')
 		echo "BENCH {\"server\":\"$server\",\"size\":\"$size\",\"mode\":\"$mode\",\"conns\":$conns,\"run\":$run,\"secs\":$BENCH_SECS,\"requests\":${reqs:-0},\"rps\":${rps:-0},\"bytes\":\"${bytes:-0}\",\"p50_us\":${p50:--1},\"p90_us\":${p90:--1},\"p99_us\":${p99:--1},\"max_us\":${pmax:--1},\"errors\":${errs:-0},\"non2xx\":${non2xx:-0},\"busy_jiffies\":$((b1 - b0))}"
