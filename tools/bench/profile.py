@@ -141,7 +141,7 @@ def boot(kernel, initrd, plugin, counts, params, console, timeout, callers=""):
     """One icount boot with the plugin; returns the BENCH records."""
     append = " ".join(f"BENCH_{k.upper()}={v}" for k, v in params.items()) + " nokaslr"
     argv = tuxvm.qemu_argv(kernel, initrd, "bench", [], smp=2, mem="2048M", append=append)
-    argv = bench.icount_argv(argv)
+    argv = bench.icount_argv(argv, 0)
     argv += ["-plugin", f"file={plugin},out={counts}" + (f",callers={callers}" if callers else "")]
     for stale in (counts, counts + ".callers"):
         if os.path.exists(stale):
