@@ -137,11 +137,11 @@ def snapshot_kernel(args, out):
 
 # ----------------------------------------------------------------- boot ---
 
-def boot(kernel, initrd, plugin, counts, params, console, timeout, callers=""):
+def boot(kernel, initrd, plugin, counts, params, console, timeout, callers="", shift=0):
     """One icount boot with the plugin; returns the BENCH records."""
     append = " ".join(f"BENCH_{k.upper()}={v}" for k, v in params.items()) + " nokaslr"
     argv = tuxvm.qemu_argv(kernel, initrd, "bench", [], smp=2, mem="2048M", append=append)
-    argv = bench.icount_argv(argv, 0)
+    argv = bench.icount_argv(argv, shift)
     argv += ["-plugin", f"file={plugin},out={counts}" + (f",callers={callers}" if callers else "")]
     for stale in (counts, counts + ".callers"):
         if os.path.exists(stale):
@@ -470,6 +470,19 @@ def short(name, width):
     return name if len(name) <= width else name[:width - 1] + "…"
 
 
+def busy_line(r):
+    """How much of the extra guest time the vCPUs spent executing: under -icount the
+    clock advances one instruction per 2^shift ns, and idle time (both vCPUs halted)
+    passes without instructions."""
+    shift = r.get("icount_shift", 0)
+    extra = r["secs"] - r["base_secs"] if r["base_secs"] else r["secs"]
+    budget = extra * 1e9 / (1 << shift)
+    executed = r["raw_main"] - r["raw_base"] if r["base_secs"] else r["raw_main"]
+    return (f"-icount shift={shift}: {executed / 1e6:.0f} M instructions executed in the "
+            f"extra {extra} s of guest time, {100 * executed / budget:.0f}% of the "
+            f"{budget / 1e6:.0f} M the clock allows (the rest is idle time).")
+
+
 def report(r, top):
     w = f"{r['server']} {r['size']} {r['mode']} c={r['conns']}"
     b = r["buckets_per_req"]
@@ -481,6 +494,7 @@ def report(r, top):
              f"**{r['total_per_req']:.0f}** = kernel {b['kernel']:.0f} + module "
              f"{b['module']:.0f} + user {b['user']:.0f}; "
              f"noise (sum of negative entries) {r['noise_per_req']:.0f}.", "",
+             busy_line(r), "",
              "By group: " + ", ".join(f"{g} {v:.0f}" for g, v in r["groups_per_req"].items())
              + ".", "",
              "| # | instructions/req | % | function |", "|---|---:|---:|---|"]
@@ -552,6 +566,9 @@ def main():
     ap.add_argument("--base-secs", type=int, default=1,
                     help="load of the baseline boot (default 1; 0: no baseline boot)")
     ap.add_argument("--top", type=int, default=15)
+    ap.add_argument("--icount-shift", type=int, default=0,
+                    help="-icount shift (default 0; make bench runs 2); the report says "
+                    "which share of the extra guest time the vCPUs were executing")
     ap.add_argument("--kernel", default=os.path.join(CACHE, "bzImage-lean"))
     ap.add_argument("--system-map", default=os.path.join(CACHE, "build-lean", "System.map"))
     ap.add_argument("--modules", default=os.path.join(CACHE, "modules-lean"))
@@ -596,6 +613,7 @@ def main():
               "conns": args.conns, "runs": 1, "mem_conns": 0}
     meta = {"server": args.server, "size": args.size, "mode": args.mode,
             "conns": args.conns, "secs": args.secs, "base_secs": args.base_secs,
+            "icount_shift": args.icount_shift,
             "kernel": os.path.realpath(args.kernel),
             "callers": args.callers.split(",") if args.callers else []}
     ranges = symbol_ranges(os.path.join(out, "System.map"), meta["callers"])
@@ -605,7 +623,7 @@ def main():
         recs, errors, took = boot(os.path.join(out, "bzImage"), initrd, plugin,
                                   os.path.join(out, f"counts-{tag}.txt"),
                                   dict(params, secs=secs), os.path.join(out, f"console-{tag}.log"),
-                                  args.timeout, ranges)
+                                  args.timeout, ranges, args.icount_shift)
         if errors or len(recs) != 1:
             raise SystemExit(f"{tag} boot failed: {errors or recs} (see {out}/console-{tag}.log)")
         if recs[0]["errors"] or recs[0]["non2xx"]:
