@@ -33,7 +33,6 @@ use crate::{
     user::Info,
 };
 use kernel::{
-    cpu::CpuId,
     fs::{
         path::{rename_generation, FileKind},
         File,
@@ -70,8 +69,6 @@ pub(crate) struct Connection {
     expired: Atomic<bool>,
     /// Monotonic ms after which the sweeper expires the connection.
     deadline: Atomic<i64>,
-    /// The CPU the connection's work runs on (see [`conn_queue`]).
-    cpu: CpuId,
     /// The client's IPv4 address, for the access log.
     peer: [u8; 4],
     peer_port: u16,
@@ -85,22 +82,16 @@ pub(crate) struct Connection {
 
 pub(crate) mod user;
 
-/// The queue that runs the connections' work: the per-CPU system workqueue, each
-/// connection's work always on the CPU chosen for it at accept ([`CpuId::spread`], round
-/// robin over the online CPUs).
+/// The queue that runs the connections' work.
 ///
-/// Not the CPU a packet arrives on: when every packet arrives on one CPU (a single-queue
-/// NIC, as in most VMs, or loopback, where that CPU is the client's), that kept all of TUX
-/// on one CPU. With two vCPUs, wrk over loopback and 32 keep-alive connections, the
-/// unbound workqueue took 1 KiB GETs from 1,864 to 3,998 requests/s (wall clock). But an
-/// unbound pool has no concurrency management: with 256 connections sending 1 MiB files it
-/// ran them all at once in as many workers, 276 requests/s where spread per-CPU work does
-/// 400 (icount). Per-CPU work runs one connection at a time per CPU, and starts another
-/// worker only when that one sleeps (a page-cache miss, a slow lookup), so a sleeping run
-/// never holds up the others. Spreading the connections at accept keeps the wall-clock gain
-/// of unbound work. A connection's work never runs on two CPUs at once.
+/// Unbound: a run takes whichever CPU is free, not the one the packet arrived on. When
+/// every packet arrives on one CPU (a single-queue NIC, as in most VMs, or loopback,
+/// where that CPU is the client's), per-CPU work kept all of TUX on that CPU. With two
+/// vCPUs, wrk over loopback and 32 keep-alive connections, unbound work took 1 KiB GETs
+/// from 1,864 to 3,998 requests/s (wall clock), for 2-5% more guest instructions per
+/// request (icount). A connection's work never runs on two CPUs at once either way.
 fn conn_queue() -> &'static workqueue::Queue {
-    workqueue::system()
+    workqueue::system_unbound()
 }
 
 impl_has_work! {
@@ -156,11 +147,7 @@ struct Inner {
 
 impl Connection {
     /// Creates the connection and routes its socket's callbacks to it.
-    pub(crate) fn new(
-        server: Arc<Shared>,
-        stream: TcpStream<Connection>,
-        cpu: CpuId,
-    ) -> Result<Arc<Self>> {
+    pub(crate) fn new(server: Arc<Shared>, stream: TcpStream<Connection>) -> Result<Arc<Self>> {
         let deadline = clock::monotonic_ms().saturating_add(server.config.header_ms);
         let (peer, peer_port) = stream
             .peer_addr()
@@ -182,7 +169,6 @@ impl Connection {
                     corked: false,
                 }),
                 server,
-                cpu,
                 expired: Atomic::new(false),
                 deadline: Atomic::new(deadline),
                 peer,
@@ -201,7 +187,7 @@ impl Connection {
 
     /// Queues the connection's work.
     pub(crate) fn kick(self: &Arc<Self>) {
-        let _ = conn_queue().enqueue_on(self.cpu, self.clone());
+        let _ = conn_queue().enqueue(self.clone());
     }
 
     /// Makes the connection close at its next run, and queues that run.
@@ -228,7 +214,7 @@ impl Connection {
         if this.in_user.load(Relaxed) {
             this.user_wait.notify_all();
         } else {
-            let _ = conn_queue().enqueue_on(this.cpu, Arc::<Connection>::from(this));
+            let _ = conn_queue().enqueue(Arc::<Connection>::from(this));
         }
     }
 }
@@ -554,11 +540,11 @@ impl Inner {
     /// Sends as much of the response as the socket takes. `Ok(true)` when it is all sent,
     /// `Ok(false)` when the socket is full.
     ///
-    /// A run does not yield after some amount: it sends until the socket is full, which
-    /// bounds it, and the workqueue ([`conn_queue`]) starts another worker if it sleeps.
-    /// A yield by queueing the work again from its own run lost the connection on the debug
-    /// kernel (it was never run again, and timed out after exactly 1 MiB of every large
-    /// file).
+    /// A run does not yield after some amount: it sends until the socket is full. A long
+    /// run is not a problem for the other connections, as the unbound workqueue
+    /// ([`conn_queue`]) starts more workers while one is busy; and a yield by queueing the
+    /// work again from its own run lost the connection on the debug kernel (it was never
+    /// run again, and timed out after exactly 1 MiB of every large file).
     fn send(&mut self, conn: &Connection) -> Result<bool, Step> {
         let (Some(stream), Some(r)) = (self.stream.as_ref(), self.response.as_mut()) else {
             return Err(Step::Close);

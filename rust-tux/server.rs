@@ -3,20 +3,19 @@
 //! The server: listener, connection registry and timeout sweeper.
 //!
 //! Threading model: there is no thread per connection and no thread of our
-//! own. Socket callbacks queue work items on the per-CPU system workqueue:
-//! the listener's on the CPU the event happens on, each connection's on the
-//! CPU chosen for it at accept, round robin over the online CPUs rather than
-//! the one its packets arrive on (`conn_queue` in conn.rs). When a work item
-//! sleeps (a page-cache miss, a slow lookup), the workqueue runs the others
-//! in further workers, so other connections keep being served — what classic
-//! TUX needed helper threads for.
+//! own. Socket callbacks queue work items: the listener's on the per-CPU
+//! system workqueue, the connections' on the unbound one (`conn_queue` in
+//! conn.rs), whose workers run on whichever CPU is free rather than on the
+//! one the packet arrived on. When a work item sleeps (a page-cache miss, a
+//! slow lookup), the workqueue runs the others in further workers, so other
+//! connections keep being served — what classic TUX needed helper threads
+//! for.
 
 use crate::cache::ObjectCache;
 use crate::config::Config;
 use crate::conn::{BufferPool, Connection};
 use crate::stats::STATS;
 use kernel::{
-    cpu::CpuId,
     fs::path::Path,
     net::tcp::{SocketEvents, TcpListener},
     new_mutex,
@@ -46,8 +45,6 @@ pub(crate) struct Shared {
     #[pin]
     listener: Mutex<Option<TcpListener<Shared>>>,
     pub(crate) stopping: Atomic<bool>,
-    /// Accepted connections, modulo 2^32: picks each one's CPU.
-    accepted: Atomic<u32>,
     /// Userspace modules and their requests.
     pub(crate) user: Arc<crate::user::Registry>,
     /// MIME types registered through `tux(2)` before the start.
@@ -143,7 +140,6 @@ impl Server {
                 conns <- new_mutex!(KVec::new()),
                 listener <- new_mutex!(None),
                 stopping: Atomic::new(false),
-                accepted: Atomic::new(0),
                 user,
                 mime_types,
                 accept_work <- new_work!("tux::accept"),
@@ -211,8 +207,7 @@ impl Shared {
                 stream.close();
                 continue;
             }
-            let cpu = CpuId::spread(self.accepted.fetch_add(1, Relaxed));
-            match Connection::new(self.clone(), stream, cpu) {
+            match Connection::new(self.clone(), stream) {
                 Ok(c) => {
                     if self.conns.lock().push(c.clone(), GFP_KERNEL).is_err() {
                         c.expire();

@@ -4,8 +4,7 @@
 //!
 //! **Bench-only code, not part of TUX** (`CONFIG_TUX_BENCH_CEILING`, a module). `make bench`
 //! measures TUX against it to tell how much of the time is TUX's own: this module accepts
-//! connections the way TUX does (socket callbacks queue a work item on the per-CPU system
-//! workqueue, each connection's on a CPU chosen round robin at accept,
+//! connections the way TUX does (socket callbacks queue a work item on a system workqueue,
 //! non-blocking sockets, `TCP_NODELAY`) but never parses a request or touches a file. It
 //! counts the ends of request heads (`CR LF CR LF`) and answers each with the same canned
 //! response:
@@ -26,7 +25,6 @@
 use kernel::{
     alloc::flags::__GFP_ZERO,
     bindings,
-    cpu::CpuId,
     net::tcp::{SocketAddrV4, SocketEvents, TcpListener, TcpStream},
     new_mutex,
     page::{Page, PAGE_SIZE},
@@ -61,8 +59,6 @@ const INPUT: usize = 4096;
 
 /// Connections alive, so that unloading waits for them.
 static LIVE: Atomic<i64> = Atomic::new(0);
-/// Accepted connections, modulo 2^32: picks each one's CPU, as TUX does.
-static ACCEPTED: Atomic<u32> = Atomic::new(0);
 
 /// One listening port and what it answers.
 #[pin_data]
@@ -106,8 +102,7 @@ impl WorkItem for Port {
             let Ok(stream) = listener.accept::<Conn>() else {
                 return;
             };
-            let cpu = CpuId::spread(ACCEPTED.fetch_add(1, Relaxed));
-            let Ok(conn) = Conn::new(this.clone(), stream, cpu) else {
+            let Ok(conn) = Conn::new(this.clone(), stream) else {
                 continue;
             };
             if this.conns.lock().push(conn.clone(), GFP_KERNEL).is_ok() {
@@ -199,8 +194,6 @@ struct Conn {
     #[pin]
     inner: Mutex<ConnInner>,
     closing: Atomic<bool>,
-    /// The CPU the connection's work runs on.
-    cpu: CpuId,
     #[pin]
     work: Work<Conn>,
 }
@@ -220,20 +213,20 @@ impl_has_work! {
     impl HasWork<Self> for Conn { self.work }
 }
 
-/// The queue of the connections' work: per-CPU, as TUX's (`conn_queue` in conn.rs).
+/// The queue of the connections' work: unbound, as TUX's (`conn_queue` in conn.rs).
 fn conn_queue() -> &'static workqueue::Queue {
-    workqueue::system()
+    workqueue::system_unbound()
 }
 
 impl SocketEvents for Conn {
     fn data_ready(this: ArcBorrow<'_, Self>) {
-        let _ = conn_queue().enqueue_on(this.cpu, Arc::<Conn>::from(this));
+        let _ = conn_queue().enqueue(Arc::<Conn>::from(this));
     }
     fn write_space(this: ArcBorrow<'_, Self>) {
-        let _ = conn_queue().enqueue_on(this.cpu, Arc::<Conn>::from(this));
+        let _ = conn_queue().enqueue(Arc::<Conn>::from(this));
     }
     fn state_change(this: ArcBorrow<'_, Self>) {
-        let _ = conn_queue().enqueue_on(this.cpu, Arc::<Conn>::from(this));
+        let _ = conn_queue().enqueue(Arc::<Conn>::from(this));
     }
 }
 
@@ -263,7 +256,7 @@ impl PinnedDrop for Conn {
 }
 
 impl Conn {
-    fn new(port: Arc<Port>, stream: TcpStream<Conn>, cpu: CpuId) -> Result<Arc<Self>> {
+    fn new(port: Arc<Port>, stream: TcpStream<Conn>) -> Result<Arc<Self>> {
         // Zeroed by the allocator: `KVec::from_elem` writes one byte at a time, which cost
         // 24,600 instructions per connection in a profile of the close workloads.
         let input = KVec::zeroed(INPUT, GFP_KERNEL)?;
@@ -278,7 +271,6 @@ impl Conn {
                     sent: None,
                 }),
                 closing: Atomic::new(false),
-                cpu,
                 work <- new_work!("tux_ceiling::conn"),
             }),
             GFP_KERNEL,
@@ -292,7 +284,7 @@ impl Conn {
     }
 
     fn kick(self: &Arc<Self>) {
-        let _ = conn_queue().enqueue_on(self.cpu, self.clone());
+        let _ = conn_queue().enqueue(self.clone());
     }
 
     fn close_now(self: &Arc<Self>) {
@@ -423,9 +415,13 @@ fn stop_all(ports: &[Arc<Port>]) {
         }
         kernel::time::delay::fsleep(kernel::time::Delta::from_millis(10));
     }
-    // SAFETY: `system_wq` is a system workqueue, valid forever; flushing it waits for the
-    // work items of this module that may still be running (the ports' and the connections').
-    unsafe { bindings::__flush_workqueue(bindings::system_wq) };
+    // SAFETY: `system_wq` and `system_unbound_wq` are system workqueues, valid forever;
+    // flushing them waits for the work items of this module that may still be running (the
+    // ports' on the first, the connections' on the second).
+    unsafe {
+        bindings::__flush_workqueue(bindings::system_wq);
+        bindings::__flush_workqueue(bindings::system_unbound_wq);
+    }
 }
 
 impl Drop for Ceiling {
