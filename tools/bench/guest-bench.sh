@@ -6,6 +6,8 @@
 #   BENCH_SERVERS  tux,nginx,lighttpd        BENCH_SIZES  1k,16k,1m
 #   BENCH_CONNS    1,32,256                  BENCH_MODES  keepalive,close
 #   BENCH_RUNS     3                         BENCH_SECS   2
+#   BENCH_BIG_SECS seconds of the runs that move BENCH_BIG_MIB (64) MiB or more
+#                  at once (connections x file size: 1 MiB at 256 connections)
 #   BENCH_MEM_CONNS  idle keep-alive connections for the memory measurement
 #                    (0: skip it), BENCH_MEM_SERVERS which servers
 # vCPU layout: servers and wrk are not pinned; they share the guest's vCPUs
@@ -14,7 +16,8 @@ set -u
 S=/proc/sys/net/tux
 : "${BENCH_SERVERS:=tux,nginx,lighttpd}" "${BENCH_SIZES:=1k,16k,1m}"
 : "${BENCH_CONNS:=1,32,256}" "${BENCH_MODES:=keepalive,close}"
-: "${BENCH_RUNS:=3}" "${BENCH_SECS:=2}"
+: "${BENCH_RUNS:=3}" "${BENCH_SECS:=2}" "${BENCH_BIG_MIB:=64}"
+: "${BENCH_BIG_SECS:=$BENCH_SECS}"
 : "${BENCH_MEM_CONNS:=0}" "${BENCH_MEM_SERVERS:=tux,nginx,lighttpd}"
 # The kernel hands unknown NAME=VALUE parameters to init as environment
 # variables; lists are comma-separated there.
@@ -82,13 +85,19 @@ for server in $BENCH_SERVERS; do
 	for size in $BENCH_SIZES; do
 	for mode in $BENCH_MODES; do
 	for conns in $BENCH_CONNS; do
+	# A server that shares its bandwidth fairly finishes the responses of all
+	# its connections at about the same time, one round of conns x size
+	# later: a run must hold several rounds, or it counts the ramp.
+	secs=$BENCH_SECS
+	case $size in 1k) kib=1 ;; 16k) kib=16 ;; *) kib=1024 ;; esac
+	[ $((conns * kib)) -ge $((BENCH_BIG_MIB * 1024)) ] && secs=$BENCH_BIG_SECS
 	for run in $(seq 1 "$BENCH_RUNS"); do
 		port=$PORT
 		[ "$server" = ceiling ] && port=$(ceiling_port "$size" "$mode")
 		# Connection per request: wrk needs "Name: value", with the space.
 		if [ "$mode" = close ]; then set -- -H "Connection: close"; else set --; fi
 		b0=$(busy)
-		out=$(wrk -t 1 -c "$conns" -d "${BENCH_SECS}s" --latency --timeout 5s "$@" \
+		out=$(wrk -t 1 -c "$conns" -d "${secs}s" --latency --timeout 5s "$@" \
 			"http://127.0.0.1:$port/$size.bin" 2>&1)
 		b1=$(busy)
 		reqs=$(echo "$out" | awk '/requests in/ { print $1 }')
@@ -100,7 +109,7 @@ for server in $BENCH_SERVERS; do
 		pmax=$(to_us "$(echo "$out" | awk '$1 == "Latency" && NF >= 4 { print $4; exit }')")
 		errs=$(echo "$out" | awk '/Socket errors/ { gsub(",", ""); print $4 + $6 + $8 + $10 }')
 		non2xx=$(echo "$out" | awk '/Non-2xx/ { print $5 }')
-		echo "BENCH {\"server\":\"$server\",\"size\":\"$size\",\"mode\":\"$mode\",\"conns\":$conns,\"run\":$run,\"secs\":$BENCH_SECS,\"requests\":${reqs:-0},\"rps\":${rps:-0},\"bytes\":\"${bytes:-0}\",\"p50_us\":${p50:--1},\"p90_us\":${p90:--1},\"p99_us\":${p99:--1},\"max_us\":${pmax:--1},\"errors\":${errs:-0},\"non2xx\":${non2xx:-0},\"busy_jiffies\":$((b1 - b0))}"
+		echo "BENCH {\"server\":\"$server\",\"size\":\"$size\",\"mode\":\"$mode\",\"conns\":$conns,\"run\":$run,\"secs\":$secs,\"requests\":${reqs:-0},\"rps\":${rps:-0},\"bytes\":\"${bytes:-0}\",\"p50_us\":${p50:--1},\"p90_us\":${p90:--1},\"p99_us\":${p99:--1},\"max_us\":${pmax:--1},\"errors\":${errs:-0},\"non2xx\":${non2xx:-0},\"busy_jiffies\":$((b1 - b0))}"
 	done; done; done; done
 	stop "$server"
 done
