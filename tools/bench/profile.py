@@ -475,9 +475,9 @@ def busy_line(r):
     clock advances one instruction per 2^shift ns, and idle time (both vCPUs halted)
     passes without instructions."""
     shift = r.get("icount_shift", 0)
-    extra = r["secs"] - r["base_secs"] if r["base_secs"] else r["secs"]
+    extra = r["secs"] - r["base_secs"]  # without a base boot, base_secs and raw_base are 0
     budget = extra * 1e9 / (1 << shift)
-    executed = r["raw_main"] - r["raw_base"] if r["base_secs"] else r["raw_main"]
+    executed = r["raw_main"] - r["raw_base"]
     return (f"-icount shift={shift}: {executed / 1e6:.0f} M instructions executed in the "
             f"extra {extra} s of guest time, {100 * executed / budget:.0f}% of the "
             f"{budget / 1e6:.0f} M the clock allows (the rest is idle time).")
