@@ -152,10 +152,16 @@ def parse_ktap(lines, results):
             suite = None
 
 
+# A guest test's result line. A kernel message printed at the same moment can
+# continue the line ("TUXTEST ok hostile-docroot[  138.024556] tux: stopped"):
+# the result ends where such a timestamp starts.
+GUEST_RESULT = re.compile(r"^TUXTEST (ok|not ok) ([\w.-]+)(?: - (.*?))?(?=\[ *\d+\.\d+\]|$)")
+
+
 def parse_guest(lines, results):
     for raw in lines:
         line = TS.sub("", raw)
-        m = re.match(r"^TUXTEST (ok|not ok) (\S+)(?: - (.*))?$", line)
+        m = GUEST_RESULT.match(line)
         if m:
             results.add(f"guest/{m.group(2)}", m.group(1) == "ok", m.group(3) or "")
 
