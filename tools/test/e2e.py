@@ -264,6 +264,32 @@ def http_exchange(port, raw, responses=1, timeout=20):
         return out
 
 
+class ResponseReader:
+    """Reads whole HTTP responses (head and Content-Length body) off a socket."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = b""
+
+    def response(self):
+        while b"\r\n\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                out, self.buf = self.buf, b""
+                return out.decode(errors="replace")
+            self.buf += chunk
+        head, _, rest = self.buf.partition(b"\r\n\r\n")
+        m = re.search(rb"(?i)\r\ncontent-length:\s*(\d+)", head)
+        n = int(m.group(1)) if m else 0
+        while len(rest) < n:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                break
+            rest += chunk
+        self.buf = rest[n:]
+        return (head + b"\r\n\r\n" + rest[:n]).decode(errors="replace")
+
+
 def run_handoff_tests(ctx, con, results):
     """Hand-off to an unmodified nginx on clientport: the live connection moves,
     nginx reads the request from its first byte and sees the client's address
@@ -390,6 +416,78 @@ def run_handoff_tests(ctx, con, results):
             con.run_cmd(f"echo 0 > {SYSCTL}/virtual_server && "
                         f"echo /srv/www > {SYSCTL}/documentroot && echo 1 > {SYSCTL}/running")
 
+    # Socket-layer issue #14, item 1: the handed-off socket must wake its new
+    # owner. These send what nginx needs only after nginx has accepted.
+    def late_second_request():
+        with socket.create_connection(("127.0.0.1", port), timeout=20) as s:
+            rd = ResponseReader(s)
+            s.sendall(b"DELETE /one HTTP/1.1\r\nHost: t\r\n\r\n")
+            r1 = rd.response()
+            time.sleep(1.5)
+            s.sendall(b"DELETE /two HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            r2 = rd.response()
+        if "nginx saw DELETE /one from 10.0.2.2" not in r1:
+            raise AssertionError(f"first request not handed to nginx: {r1[:300]!r}")
+        if "nginx saw DELETE /two from 10.0.2.2" not in r2:
+            raise AssertionError(f"nginx never heard of a request sent 1.5 s later: {r2[:300]!r}")
+
+    def late_body():
+        with socket.create_connection(("127.0.0.1", port), timeout=20) as s:
+            rd = ResponseReader(s)
+            s.sendall(b"POST /late HTTP/1.1\r\nHost: t\r\nContent-Length: 300\r\n\r\n")
+            time.sleep(1.5)
+            s.sendall(b"y" * 300 + b"GET /after-late-body HTTP/1.1\r\nHost: t\r\n"
+                      b"Connection: close\r\n\r\n")
+            r1 = rd.response()
+            r2 = rd.response()
+        if "nginx saw POST /late from 10.0.2.2 body=300" not in r1:
+            raise AssertionError(f"POST not handed to nginx: {r1[:300]!r}")
+        if "nginx saw GET /after-late-body from 10.0.2.2" not in r2:
+            raise AssertionError(f"nginx never read a body sent 1.5 s later: {r2[:300]!r}")
+
+    def big_to_slow_reader():
+        size = 24 << 20
+        rc = con.run_cmd("mkdir -p /tmp/handoff-www/big && "
+                         f"dd if=/dev/zero of=/tmp/handoff-www/big/file bs=1048576 count={size >> 20} "
+                         "2>/dev/null")
+        if rc != 0:
+            raise AssertionError("could not make the big file in the guest")
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.settimeout(30)
+            s.connect(("127.0.0.1", port))
+            s.sendall(b"DELETE /big/file HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            first = s.recv(1024)
+            # nginx fills every buffer on the way and waits for send space.
+            time.sleep(3)
+            got = len(first)
+            while True:
+                chunk = s.recv(1 << 20)
+                if not chunk:
+                    break
+                got += len(chunk)
+        head = first.split(b"\r\n\r\n")[0]
+        if not head.startswith(b"HTTP/1.1 200") or b"nginx" not in head.lower():
+            raise AssertionError(f"not nginx's 200: {first[:200]!r}")
+        body = got - len(head) - 4
+        if body != size:
+            raise AssertionError(f"nginx sent {body} of {size} bytes to a slow reader")
+
+    def client_closes_while_nginx_waits():
+        with socket.create_connection(("127.0.0.1", port), timeout=20) as s:
+            rd = ResponseReader(s)
+            s.sendall(b"DELETE /then-close HTTP/1.1\r\nHost: t\r\n\r\n")
+            r = rd.response()
+            if "nginx saw DELETE /then-close" not in r:
+                raise AssertionError(f"not handed to nginx: {r[:300]!r}")
+        # nginx waits for the next request on the kept-alive connection; on
+        # the client's FIN it must close its end at once (no CLOSE_WAIT on :80).
+        rc = con.run_cmd("for i in 1 2 3 4 5 6 7 8 9 10; do "
+                         "n=$(awk '$2 ~ /:0050$/ && $4 == \"08\"' /proc/net/tcp | wc -l); "
+                         "[ $n = 0 ] && break; sleep 0.5; done; echo close-wait $n; [ $n = 0 ]")
+        if rc != 0:
+            raise AssertionError("nginx never saw the client's FIN (socket left in CLOSE_WAIT)")
+
     def no_listener():
         con.run_cmd("kill $(cat /run/nginx-handoff.pid); sleep 1")
         (r,) = http_exchange(port, b"POST /form HTTP/1.1\r\nHost: t\r\n"
@@ -397,6 +495,10 @@ def run_handoff_tests(ctx, con, results):
         if not r.startswith("HTTP/1.1 405"):
             raise AssertionError(f"without a fallback TUX should answer 405: {r[:200]!r}")
 
+    case("late-second-request", late_second_request)
+    case("late-body", late_body)
+    case("big-response-slow-reader", big_to_slow_reader)
+    case("client-closes-while-nginx-waits", client_closes_while_nginx_waits)
     case("post-goes-to-nginx", post)
     case("after-keepalive-request", after_keepalive)
     case("nginx-sees-client-address", log_has_client)
@@ -404,6 +506,44 @@ def run_handoff_tests(ctx, con, results):
     case("mimetype-tux-redirect", mimetype_redirect)
     case("unknown-vhost", unknown_vhost)
     case("no-listener-answered-by-tux", no_listener)
+
+    # Items 2 and 3: who may receive a client's connection. nginx is gone;
+    # listen1 (tools/guest/tuxcall/src/listen1.rs) listens on clientport.
+    login = (b"POST /login HTTP/1.1\r\nHost: t\r\nCookie: session=secret\r\n"
+             b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+
+    def listener(args, out):
+        rc = con.run_cmd(f"(listen1 {args} >{out} 2>&1 &); for i in 1 2 3 4 5 6 7 8 9 10; do "
+                         f"grep -q listening {out} && break; sleep 0.2; done; cat {out}; "
+                         f"grep -q listening {out}")
+        if rc != 0:
+            raise AssertionError(f"listen1 {args} did not start")
+
+    def refused(name, args):
+        out = f"/tmp/listen1-{name}.out"
+        before = stat_value("handoffs_refused")
+        listener(args, out)
+        (r,) = http_exchange(port, login)
+        # listen1 exits after its wait (or after one connection); it must not
+        # have had one, and the guest must be alive after it exits.
+        rc = con.run_cmd(f"for i in $(seq 1 40); do pidof listen1 >/dev/null || break; "
+                         f"sleep 0.25; done; cat {out}; grep -qx nothing {out}")
+        if not r.startswith("HTTP/1.1 405"):
+            raise AssertionError(f"TUX did not answer by itself: {r[:300]!r}")
+        if rc != 0:
+            raise AssertionError(f"the listener received the client's connection ({out})")
+        after = stat_value("handoffs_refused")
+        if after is None or before is None or after <= before:
+            raise AssertionError(f"handoffs_refused did not count it ({before} -> {after})")
+
+    def stat_value(name):
+        rc = con.run_cmd(f"cat /proc/net/tux/stats")
+        text = "\n".join(con.lines[-60:])
+        m = re.findall(rf"(?m)^{name} (\d+)", text)
+        return int(m[-1]) if rc == 0 and m else None
+
+    case("dual-stack-listener-refused", lambda: refused("v6", "--v6 --wait 4"))
+    case("unprivileged-listener-refused", lambda: refused("nobody", "--uid 65534 --wait 4"))
 
 
 def run_host_tests(ctx, con, results):
