@@ -9,7 +9,10 @@ One boot, three sources of results, all read from the serial console:
                           forwarded ports, while the guest waits.
 
 Every phase has a deadline: a guest that hangs or panics is a failure, never a
-hung run. The whole console log is kept (--log) and the failing tests are
+hung run. No result goes missing silently: a guest test of the initramfs
+(--expect-guest-dir) without a TUXTEST line, a KUnit case its suite's plan
+announced but never reported, and an expected suite (--expect-kunit-suite)
+that never ran are failures; "expected" in the summary counts them. The whole console log is kept (--log) and the failing tests are
 printed with the console lines around them.
 
 Exit status 0 iff every test passed; the last line is "N passed, N failed".
@@ -128,28 +131,92 @@ def free_port():
         return s.getsockname()[1]
 
 
-def parse_ktap(lines, results):
-    """Record every KUnit test case; a suite with no cases counts as one."""
+def parse_ktap(lines, results, expect_suites=()):
+    """Record every KUnit test case; a suite with no cases counts as one.
+
+    Nothing may go missing silently: a suite's cases must match its plan
+    ("1..N" after "# Subtest:"; each planned case number not reported is a
+    failed kunit/<suite>/#<n>), the suites must match the top-level plan,
+    every suite in expect_suites must report, and a suite must end with its
+    result line. Returns how many results KUnit should have given: the
+    planned cases of every suite seen (one for a suite without cases) plus
+    one per expected suite that never appeared."""
     suite = None
-    cases = 0
+    seen = set()       # case numbers reported in the current suite
+    plan = None        # the current suite's "1..N", if it printed one
+    top_plan = None    # the top-level "1..N" (number of suites), while open
+    top_seen = 0
+    suites = []
+    expected = 0
+
+    def end_suite(ok_line):
+        nonlocal expected
+        planned = plan if plan is not None else len(seen)
+        expected += max(planned, 1)
+        if planned == 0:
+            if ok_line is not None:
+                results.add(f"kunit/{suite}", ok_line == "ok")
+            else:
+                results.add(f"kunit/{suite}", False, "the suite never ended (no result line)")
+            return
+        for n in range(1, planned + 1):
+            if n not in seen:
+                results.add(f"kunit/{suite}/#{n}", False,
+                            f"planned (1..{planned}) but reported nothing")
+        extra = len([n for n in seen if n > planned])
+        if extra:
+            results.add(f"kunit/{suite}/plan", False,
+                        f"{len(seen)} cases reported, the plan says {planned}")
+        if ok_line is None:
+            results.add(f"kunit/{suite}/end", False, "the suite never ended (no result line)")
+
+    def end_top():
+        if top_plan is not None and top_seen != top_plan:
+            results.add("kunit/plan", False,
+                        f"{top_seen} suites reported, the top-level plan says {top_plan}")
+
     for raw in lines:
         line = TS.sub("", raw)
         m = re.match(r"^    # Subtest: (\S+)", line)
         if m:
-            suite, cases = m.group(1), 0
+            if suite:
+                end_suite(None)
+            suite, seen, plan = m.group(1), set(), None
+            suites.append(suite)
             continue
-        m = re.match(r"^    (not ok|ok) \d+ (\S+)(.*)$", line)
+        m = re.match(r"^    1\.\.(\d+)\s*$", line)
+        if m and suite and plan is None and not seen:
+            plan = int(m.group(1))
+            continue
+        m = re.match(r"^    (not ok|ok) (\d+) (\S+)(.*)$", line)
         if m and suite:
-            cases += 1
-            skip = "# SKIP" in m.group(3)
-            results.add(f"kunit/{suite}/{m.group(2)}", m.group(1) == "ok" or skip,
+            seen.add(int(m.group(2)))
+            skip = "# SKIP" in m.group(4)
+            results.add(f"kunit/{suite}/{m.group(3)}", m.group(1) == "ok" or skip,
                         "skipped" if skip else "")
             continue
+        m = re.match(r"^1\.\.(\d+)\s*$", line)
+        if m:
+            end_top()
+            top_plan, top_seen = int(m.group(1)), 0
+            continue
         m = re.match(r"^(not ok|ok) \d+ (\S+)", line)
-        if m and suite == m.group(2):
-            if cases == 0:
-                results.add(f"kunit/{suite}", m.group(1) == "ok")
-            suite = None
+        if m and (suite == m.group(2) or (suite is None and top_plan is not None)):
+            if suite == m.group(2):
+                end_suite(m.group(1))
+                suite = None
+            if top_plan is not None:
+                top_seen += 1
+                if top_seen == top_plan:
+                    top_plan = None
+    if suite:
+        end_suite(None)
+    end_top()
+    for name in expect_suites:
+        if name not in suites:
+            results.add(f"kunit/{name}", False, "expected suite reported nothing")
+            expected += 1
+    return expected
 
 
 # A guest test's result line. A kernel message printed at the same moment can
@@ -158,12 +225,35 @@ def parse_ktap(lines, results):
 GUEST_RESULT = re.compile(r"^TUXTEST (ok|not ok) ([\w.-]+)(?: - (.*?))?(?=\[ *\d+\.\d+\]|$)")
 
 
-def parse_guest(lines, results):
+def guest_test_names(dirs):
+    """The names tools/guest/run-guest-tests reports for the tests in dirs:
+    every NN-name.sh gives "name" (a .sh that is not executable is not run,
+    and so reports nothing: a failure, never a silent skip)."""
+    names = []
+    for d in dirs:
+        for f in sorted(os.listdir(d)):
+            if f.endswith(".sh"):
+                names.append(re.sub(r"^[0-9][0-9]-", "", f[:-3]))
+    return names
+
+
+def parse_guest(lines, results, expected=()):
+    """Record every TUXTEST line; each name in expected (a guest test that
+    was in the initramfs) without a line is a failure. Returns how many
+    results the guest should have given."""
+    reported = []
     for raw in lines:
         line = TS.sub("", raw)
         m = GUEST_RESULT.match(line)
         if m:
             results.add(f"guest/{m.group(2)}", m.group(1) == "ok", m.group(3) or "")
+            reported.append(m.group(2))
+    for name in expected:
+        if name in reported:
+            reported.remove(name)
+        else:
+            results.add(f"guest/{name}", False, "reported nothing")
+    return len(expected)
 
 
 # ---- host-side tests: run while the guest waits in TUX-HOST-PHASE --------
@@ -573,6 +663,11 @@ def main():
     ap.add_argument("--smp", type=int, default=2)
     ap.add_argument("--append", default="", help="extra kernel command line")
     ap.add_argument("--echo", action="store_true", help="print the console live")
+    ap.add_argument("--expect-guest-dir", action="append", default=[], metavar="DIR",
+                    help="a directory of guest tests put in the initramfs (repeat): each "
+                    "test in it that reports no TUXTEST line fails")
+    ap.add_argument("--expect-kunit-suite", action="append", default=[], metavar="SUITE",
+                    help="a KUnit suite the kernel must report (repeat)")
     args = ap.parse_args()
 
     results = Results()
@@ -615,8 +710,12 @@ def main():
         time.sleep(0.2)
 
     lines = list(con.lines)
-    parse_ktap(lines, results)
-    parse_guest(lines, results)
+    # What the run should have given: the harness's own results so far (boot
+    # and host phase), KUnit's plans, the guest tests in the initramfs, the
+    # splat check. A result that is missing is added as a failure.
+    expected = len(results.items) + 1
+    expected += parse_ktap(lines, results, args.expect_kunit_suite)
+    expected += parse_guest(lines, results, guest_test_names(args.expect_guest_dir))
     splats = [i for i, line in enumerate(lines) if SPLAT.search(line)]
     results.add("boot/no-kernel-splat", not splats,
                 f"first at console line {splats[0] + 1}: {lines[splats[0]]}" if splats else "")
@@ -629,11 +728,11 @@ def main():
         print(f"--- last console lines ({args.log}) ---")
         for line in lines[-40:]:
             print(f"  | {line}")
-    print(f"e2e: {results.passed} passed, {results.failed} failed "
+    print(f"e2e: {results.passed} passed, {results.failed} failed, {expected} expected "
           f"({time.monotonic() - t0:.1f} s)")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"passed": results.passed, "failed": results.failed,
+            json.dump({"passed": results.passed, "failed": results.failed, "expected": expected,
                        "tests": [{"name": n, "ok": ok, "detail": d}
                                  for n, ok, d in results.items]}, f, indent=1)
     return 1 if results.failed else 0
