@@ -16,13 +16,22 @@ PORT ?= 8080
 FLAVOR ?= lean
 export PORT ACCEL SMP MEM APPEND
 
-.PHONY: help deps kernel defconfig run test test-lean test-debug bench patches tree initramfs check-host clean-build
+# Campaign sizes: make soak, make fuzz, make tuxfuzz (make test runs short
+# versions; see tools/test.sh).
+SOAK_REQUESTS ?= 1000000
+FUZZ_SECONDS ?= 600
+TUXFUZZ_CALLS ?= 1000000
+
+.PHONY: help deps kernel defconfig run test test-lean test-debug soak fuzz tuxfuzz bench patches tree initramfs check-host clean-build
 
 help:
 	@echo "tux make targets:"
 	@echo "  make run [DOCROOT=dir] [PORT=n]  set up everything, build and boot the TUX kernel in QEMU"
 	@echo "  make test                         run every test layer (host, patches, lean and debug kernels: KUnit, QEMU e2e)"
 	@echo "  make test-lean / make test-debug  the same with one kernel (debug: KASAN, UBSAN, lockdep, kmemleak)"
+	@echo "  make soak [SOAK_REQUESTS=n]       the debug kernel's e2e run with the full soak (1,000,000 requests) and kmemleak"
+	@echo "  make fuzz [FUZZ_SECONDS=n]        every cargo-fuzz target of the HTTP core, 600 s each"
+	@echo "  make tuxfuzz [TUXFUZZ_CALLS=n]    the lean kernel's e2e run with 1,000,000 tux(2) fuzz calls"
 	@echo "  make bench [BENCH_QUICK=1]        tux vs nginx vs lighttpd in one guest (Documentation/benchmarks/)"
 	@echo "  make deps                         install host dependencies (idempotent)"
 	@echo "  make kernel [FLAVOR=lean|defconfig]  build bzImage in \$$TUX_CACHE/build-FLAVOR"
@@ -65,6 +74,17 @@ test-lean:
 
 test-debug:
 	@TUX_TEST_FLAVORS=debug tools/test.sh
+
+# Campaigns (never part of make test, which runs short versions of them):
+# record their results, with the commit, in Documentation/tux/hardening.rst.
+soak:
+	@SOAK_REQUESTS=$(SOAK_REQUESTS) tools/test.sh soak
+
+fuzz:
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) tools/test.sh fuzz
+
+tuxfuzz:
+	@TUXFUZZ_CALLS=$(TUXFUZZ_CALLS) tools/test.sh tuxfuzz
 
 check-host:
 	cargo test --workspace
