@@ -180,8 +180,13 @@ impl Connection {
         )?;
         let mut stream = stream;
         stream.set_nodelay();
-        stream.set_events(conn.clone());
-        conn.inner.lock().stream = Some(stream);
+        {
+            // Registering may report the connection ready at once: its work then waits
+            // for the lock and finds the stream in place.
+            let mut inner = conn.inner.lock();
+            stream.set_events(conn.clone())?;
+            inner.stream = Some(stream);
+        }
         Ok(conn)
     }
 
@@ -454,15 +459,25 @@ impl Inner {
                                 STATS.handoffs.add(1, Relaxed);
                                 return Parsed::HandedOff;
                             }
-                            // Nobody there (or busy): answer it ourselves, below.
-                            Err((back, _)) => self.stream = back,
+                            // Nobody there, a listener that may not have it, or busy:
+                            // answer it ourselves, below.
+                            Err((back, e)) => {
+                                if e == EPERM || e == EAFNOSUPPORT {
+                                    STATS.handoffs_refused.add(1, Relaxed);
+                                }
+                                self.stream = back;
+                            }
                         }
                         if self.stream.is_none() {
                             return Parsed::HandedOff;
                         }
-                        // The events were cleared by the attempt: route them to us again.
-                        if let Some(s) = self.stream.as_mut() {
-                            s.set_events(conn.clone());
+                        // The events were cleared by the attempt: route them to us again
+                        // (or close, if that fails).
+                        if let Some(mut s) = self.stream.take() {
+                            if s.set_events(conn.clone()).is_err() {
+                                return Parsed::HandedOff;
+                            }
+                            self.stream = Some(s);
                         }
                     }
                 }

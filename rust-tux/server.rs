@@ -148,13 +148,12 @@ impl Server {
             GFP_KERNEL,
         )?;
         {
+            // Connections may already be waiting: registering reports them.
             let mut slot = shared.listener.lock();
             let mut listener = listener;
-            listener.set_events(shared.clone());
+            listener.set_events(shared.clone())?;
             *slot = Some(listener);
         }
-        // Connections may already be waiting.
-        let _ = workqueue::system().enqueue::<Arc<Shared>, 1>(shared.clone());
         let _ = workqueue::system()
             .enqueue_delayed::<Arc<Shared>, 2>(shared.clone(), msecs_to_jiffies(1000));
         Ok(Self { shared })

@@ -29,6 +29,9 @@ pub(crate) struct Stats {
     pub(crate) module_aborted: Atomic<u64>,
     /// Connections moved to the fallback server.
     pub(crate) handoffs: Atomic<u64>,
+    /// Hand-offs refused because the listener on clientport may not have the
+    /// connection (another family, an untrusted owner); TUX answered instead.
+    pub(crate) handoffs_refused: Atomic<u64>,
 }
 
 pub(crate) static STATS: Stats = Stats {
@@ -52,6 +55,7 @@ pub(crate) static STATS: Stats = Stats {
     module_requests: Atomic::new(0),
     module_aborted: Atomic::new(0),
     handoffs: Atomic::new(0),
+    handoffs_refused: Atomic::new(0),
 };
 
 impl Stats {
@@ -98,5 +102,6 @@ pub(crate) unsafe extern "C" fn tux_stats_show(
     seq_print!(m, "module_requests {}\n", s.module_requests.load(Relaxed));
     seq_print!(m, "module_aborted {}\n", s.module_aborted.load(Relaxed));
     seq_print!(m, "handoffs {}\n", s.handoffs.load(Relaxed));
+    seq_print!(m, "handoffs_refused {}\n", s.handoffs_refused.load(Relaxed));
     0
 }

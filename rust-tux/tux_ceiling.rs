@@ -162,7 +162,7 @@ impl Port {
             GFP_KERNEL,
         )?;
         let mut listener = listener;
-        listener.set_events(this.clone());
+        listener.set_events(this.clone())?;
         *this.listener.lock() = Some(listener);
         let _ = workqueue::system().enqueue(this.clone());
         Ok(this)
@@ -278,8 +278,11 @@ impl Conn {
         LIVE.fetch_add(1, Relaxed);
         let mut stream = stream;
         stream.set_nodelay();
-        stream.set_events(conn.clone());
-        conn.inner.lock().stream = Some(stream);
+        {
+            let mut inner = conn.inner.lock();
+            stream.set_events(conn.clone())?;
+            inner.stream = Some(stream);
+        }
         Ok(conn)
     }
 

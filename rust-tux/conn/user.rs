@@ -473,7 +473,11 @@ impl Connection {
                 Ok(())
             }
             Err((Some(mut back), e)) => {
-                back.set_events(self.clone());
+                if e == EPERM || e == EAFNOSUPPORT {
+                    STATS.handoffs_refused.add(1, Relaxed);
+                }
+                // Route the events to us again; if that fails, the connection closes.
+                back.set_events(self.clone())?;
                 i.stream = Some(back);
                 Err(e)
             }
