@@ -2,7 +2,7 @@
 # make test: every layer, one summary.
 #
 #   deps      make deps (a failure here fails everything after it)
-#   host      cargo test of the workspace, rustfmt and clippy
+#   host      cargo test of the workspace, rustfmt, clippy, the e2e parser self-test
 #   fuzz      every cargo-fuzz target of the HTTP core, TUX_FUZZ_SECONDS (20) each
 #   patches   the series applies with git am on the pinned tree; checkpatch
 #   kernel-F  the TUX kernel of flavor F builds (lean, then debug)
