@@ -26,6 +26,8 @@ pub(crate) struct Config {
     pub(crate) listen: SocketAddrV4,
     pub(crate) backlog: u32,
     pub(crate) max_connect: usize,
+    /// Most open connections from one client address; 0: no such limit.
+    pub(crate) max_connect_per_source: usize,
     /// Idle time allowed between requests on a keep-alive connection, ms.
     pub(crate) keepalive_ms: i64,
     /// Time allowed to send a complete request head (and to make progress
@@ -74,6 +76,7 @@ impl Config {
             },
             backlog: raw.backlog,
             max_connect: raw.max_connect as usize,
+            max_connect_per_source: raw.max_connect_per_source as usize,
             keepalive_ms: i64::from(raw.keepalive_timeout).saturating_mul(1000),
             header_ms: i64::from(raw.header_timeout).saturating_mul(1000),
             limits,

@@ -69,9 +69,12 @@ pub(crate) struct Connection {
     expired: Atomic<bool>,
     /// Monotonic ms after which the sweeper expires the connection.
     deadline: Atomic<i64>,
-    /// The client's IPv4 address, for the access log.
+    /// The client's IPv4 address, for the access log and the per-source limit.
     peer: [u8; 4],
     peer_port: u16,
+    /// Its index in the server's connection table (`conns::Conns`), which reads and
+    /// writes it only under the table's lock.
+    table_index: Atomic<usize>,
     /// A userspace module owns the current request (see `user`): the
     /// connection's own work does nothing until the module lets go.
     in_user: Atomic<bool>,
@@ -173,6 +176,7 @@ impl Connection {
                 deadline: Atomic::new(deadline),
                 peer,
                 peer_port,
+                table_index: Atomic::new(usize::MAX),
                 in_user: Atomic::new(false),
                 user_wait <- new_condvar!("tux::conn::user_wait"),
             }),
@@ -188,6 +192,21 @@ impl Connection {
             inner.stream = Some(stream);
         }
         Ok(conn)
+    }
+
+    /// The client's IPv4 address, host byte order.
+    pub(crate) fn source(&self) -> u32 {
+        u32::from_be_bytes(self.peer)
+    }
+
+    /// The connection's index in the server's connection table.
+    pub(crate) fn slot(&self) -> usize {
+        self.table_index.load(Relaxed)
+    }
+
+    /// Records the connection's index in the server's connection table.
+    pub(crate) fn set_slot(&self, i: usize) {
+        self.table_index.store(i, Relaxed);
     }
 
     /// Queues the connection's work.

@@ -14,6 +14,7 @@
 use crate::cache::ObjectCache;
 use crate::config::Config;
 use crate::conn::{BufferPool, Connection};
+use crate::conns::{Conns, Refusal};
 use crate::stats::STATS;
 use kernel::{
     fs::path::Path,
@@ -38,9 +39,9 @@ pub(crate) struct Shared {
     /// Request buffers of idle connections.
     #[pin]
     pub(crate) buffers: BufferPool,
-    /// Open connections, for `max_connect`, timeouts and stop.
+    /// Open connections, for the connection limits, timeouts and stop.
     #[pin]
-    pub(crate) conns: Mutex<KVec<Arc<Connection>>>,
+    pub(crate) conns: Mutex<Conns>,
     /// The listener; `None` once stopped.
     #[pin]
     listener: Mutex<Option<TcpListener<Shared>>>,
@@ -137,7 +138,7 @@ impl Server {
                 docroot,
                 cache <- cache,
                 buffers <- buffers,
-                conns <- new_mutex!(KVec::new()),
+                conns <- new_mutex!(Conns::new()),
                 listener <- new_mutex!(None),
                 stopping: Atomic::new(false),
                 user,
@@ -166,7 +167,7 @@ impl Server {
         if let Some(mut l) = shared.listener.lock().take() {
             l.clear_events();
         }
-        let conns = core::mem::take(&mut *shared.conns.lock());
+        let conns = shared.conns.lock().take_all();
         STATS
             .connections_open
             .fetch_sub(i64::try_from(conns.len()).unwrap_or(0), Relaxed);
@@ -198,17 +199,21 @@ impl Shared {
                 }
             };
             STATS.connections_total.add(1, Relaxed);
-            let over_limit = self.conns.lock().len() >= self.config.max_connect;
-            if over_limit {
+            let source = stream.peer_addr().map_or(0, |a| a.addr);
+            // Only this work item adds connections, so the answer holds until it does.
+            if let Err(why) = self.conns.lock().admit(source, &self.config) {
                 // Graceful refusal: a 503 the client can read, then close.
-                STATS.refused.add(1, Relaxed);
+                match why {
+                    Refusal::Full => STATS.refused.add(1, Relaxed),
+                    Refusal::SourceFull => STATS.refused_per_source.add(1, Relaxed),
+                }
                 crate::conn::refuse(&stream, &self.config);
                 stream.close();
                 continue;
             }
             match Connection::new(self.clone(), stream) {
                 Ok(c) => {
-                    if self.conns.lock().push(c.clone(), GFP_KERNEL).is_err() {
+                    if self.conns.lock().insert(c.clone()).is_err() {
                         c.expire();
                         continue;
                     }
@@ -222,14 +227,8 @@ impl Shared {
 
     /// Forgets a closed connection.
     pub(crate) fn remove(&self, conn: &Connection) {
-        let mut conns = self.conns.lock();
-        if let Some(i) = conns
-            .iter()
-            .position(|c| core::ptr::eq::<Connection>(&**c, conn))
-        {
-            if conns.remove(i).is_ok() {
-                STATS.connections_open.fetch_sub(1, Relaxed);
-            }
+        if self.conns.lock().remove(conn) {
+            STATS.connections_open.fetch_sub(1, Relaxed);
         }
     }
 

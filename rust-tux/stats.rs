@@ -27,6 +27,9 @@ pub(crate) struct Stats {
     pub(crate) module_requests: Atomic<u64>,
     /// Module requests answered by the kernel: owner gone, timeout, unregistered.
     pub(crate) module_aborted: Atomic<u64>,
+    /// Connections refused because their client address had
+    /// `max_connect_per_source` open.
+    pub(crate) refused_per_source: Atomic<u64>,
     /// Connections moved to the fallback server.
     pub(crate) handoffs: Atomic<u64>,
     /// Hand-offs refused because the listener on clientport may not have the
@@ -54,6 +57,7 @@ pub(crate) static STATS: Stats = Stats {
     log_dropped: Atomic::new(0),
     module_requests: Atomic::new(0),
     module_aborted: Atomic::new(0),
+    refused_per_source: Atomic::new(0),
     handoffs: Atomic::new(0),
     handoffs_refused: Atomic::new(0),
 };
@@ -89,6 +93,11 @@ pub(crate) unsafe extern "C" fn tux_stats_show(
         s.connections_total.load(Relaxed)
     );
     seq_print!(m, "connections_refused {}\n", s.refused.load(Relaxed));
+    seq_print!(
+        m,
+        "connections_refused_per_source {}\n",
+        s.refused_per_source.load(Relaxed)
+    );
     seq_print!(m, "timeouts {}\n", s.timeouts.load(Relaxed));
     seq_print!(m, "errors {}\n", s.errors.load(Relaxed));
     seq_print!(m, "requests {}\n", s.requests.load(Relaxed));

@@ -29,6 +29,7 @@ mod cache;
 mod clock;
 mod config;
 mod conn;
+mod conns;
 pub mod http;
 pub mod khandler;
 mod log;
