@@ -17,6 +17,12 @@
 //!
 //! The cache is direct-mapped with [`SLOTS`] entries, so its memory is
 //! bounded; negative lookups are not cached.
+//!
+//! An entry holds a dentry and an open file: a deleted file's space, or a
+//! filesystem mounted beneath the document root, is not released while an
+//! entry refers to it. So the sweeper drops every entry past [`MAX_AGE_MS`]
+//! ([`ObjectCache::evict_stale`], within a second or two of its last use), and
+//! stopping the server drops them all ([`ObjectCache::close`]).
 
 use crate::clock;
 use kernel::{
@@ -26,7 +32,11 @@ use kernel::{
     },
     new_mutex,
     prelude::*,
-    sync::{aref::ARef, Mutex},
+    sync::{
+        aref::ARef,
+        atomic::{Atomic, Relaxed},
+        Mutex,
+    },
 };
 
 /// Number of entries.
@@ -42,11 +52,23 @@ struct Entry {
     born_ms: i64,
 }
 
+impl Entry {
+    /// Whether the entry may no longer be used at monotonic time `now` and rename
+    /// generation `generation`.
+    fn stale(&self, now: i64, generation: u32) -> bool {
+        self.generation != generation
+            || now.saturating_sub(self.born_ms) > MAX_AGE_MS
+            || self.path.is_unlinked()
+    }
+}
+
 /// The object cache of one server run.
 #[pin_data]
 pub(crate) struct ObjectCache {
     #[pin]
     slots: Mutex<KVec<Option<Entry>>>,
+    /// Set when the server stops: nothing is cached any more.
+    closed: Atomic<bool>,
 }
 
 /// A cached (or freshly looked-up) object.
@@ -73,6 +95,7 @@ impl ObjectCache {
         }
         Ok(pin_init!(ObjectCache {
             slots <- new_mutex!(slots),
+            closed: Atomic::new(false),
         }))
     }
 
@@ -86,10 +109,7 @@ impl ObjectCache {
         if entry.key.as_slice() != key {
             return None;
         }
-        if entry.generation != generation
-            || now.saturating_sub(entry.born_ms) > MAX_AGE_MS
-            || entry.path.is_unlinked()
-        {
+        if entry.stale(now, generation) {
             // Stale: drop it after unlocking (dropping a path may sleep, but not under
             // this lock's other users' feet).
             let stale = slot.take();
@@ -106,6 +126,9 @@ impl ObjectCache {
     /// Records `path` (and its opened `file`) under `key`, looked up while the rename
     /// generation was `generation`.
     pub(crate) fn put(&self, key: &[u8], generation: u32, path: &Path, file: Option<&ARef<File>>) {
+        if self.closed.load(Relaxed) {
+            return;
+        }
         let Ok(mut k) = KVec::with_capacity(key.len(), GFP_KERNEL) else {
             return;
         };
@@ -121,8 +144,42 @@ impl ObjectCache {
         };
         let old = {
             let mut slots = self.slots.lock();
+            // Checked again under the lock: `close` empties every slot under it after
+            // setting `closed`, so no entry is left behind.
+            if self.closed.load(Relaxed) {
+                return;
+            }
             slots.get_mut(slot_of(key)).and_then(|s| s.replace(entry))
         };
         drop(old);
+    }
+
+    /// Drops every entry that may no longer be used (see [`Entry::stale`]): what an idle
+    /// entry pins is released. Called by the sweeper, every second.
+    pub(crate) fn evict_stale(&self) {
+        let now = clock::monotonic_ms();
+        let generation = rename_generation();
+        self.drain(|e| e.stale(now, generation));
+    }
+
+    /// Drops every entry and caches nothing from now on: called when the server stops.
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Relaxed);
+        self.drain(|_| true);
+    }
+
+    /// Drops the entries for which `which` is true, one slot at a time: dropping a path
+    /// or a file may sleep, so it happens after the lock is released.
+    fn drain(&self, which: impl Fn(&Entry) -> bool) {
+        for i in 0..SLOTS {
+            let gone = {
+                let mut slots = self.slots.lock();
+                match slots.get_mut(i) {
+                    Some(slot) if slot.as_ref().is_some_and(&which) => slot.take(),
+                    _ => None,
+                }
+            };
+            drop(gone);
+        }
     }
 }

@@ -87,6 +87,7 @@ impl WorkItem<2> for Shared {
             return;
         }
         this.sweep();
+        this.cache.evict_stale();
         let _ = workqueue::system()
             .enqueue_delayed::<Arc<Shared>, 2>(this.clone(), msecs_to_jiffies(1000));
     }
@@ -175,6 +176,9 @@ impl Server {
             c.expire();
         }
         drop(conns);
+        // What the cache pins (dentries, open files) goes now, not with the last
+        // connection: a filesystem beneath the document root can be unmounted at once.
+        shared.cache.close();
         pr_info!("stopped\n");
     }
 }
