@@ -33,8 +33,9 @@ use crate::{
     user::Info,
 };
 use kernel::{
+    bindings,
     fs::{
-        path::{rename_generation, FileKind},
+        path::{rename_generation, FileKind, Path},
         File,
     },
     net::tcp::{SocketEvents, TcpStream},
@@ -1008,7 +1009,7 @@ fn lookup(
                 return (Lookup::NotFound, None);
             };
             let generation = rename_generation();
-            let path = match server.docroot.lookup_beneath(cname) {
+            let path = match lookup_as_nobody(&server.docroot, cname) {
                 Ok(p) => p,
                 Err(e) if e == ENOENT || e == ENOTDIR => return (Lookup::NotFound, None),
                 // EXDEV/ELOOP: the name tried to leave the document root.
@@ -1044,6 +1045,19 @@ fn lookup(
         world_readable: readable,
     };
     (Lookup::Found(meta), Some(cached))
+}
+
+/// Looks `name` up beneath `docroot` as an unprivileged user would: every directory on
+/// the way must be searchable by anyone (`EACCES` otherwise), so a world-readable file in
+/// a private (0700) directory is not reached, while a user's 0711 directory is.
+fn lookup_as_nobody(docroot: &Path, name: &CStr) -> Result<Path> {
+    // SAFETY: no preconditions; the credentials are put back below, in this task, before
+    // it does anything else.
+    let old = unsafe { bindings::tux_lookup_creds_begin() };
+    let path = docroot.lookup_beneath(name);
+    // SAFETY: `old` is what `tux_lookup_creds_begin` returned in this task.
+    unsafe { bindings::tux_lookup_creds_end(old) };
+    path
 }
 
 /// Answers a connection over `max_connect` with a 503 and closes it.
