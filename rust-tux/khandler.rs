@@ -59,9 +59,13 @@ kernel::sync::global_lock! {
 /// Number of registered handlers: the request path skips the lock when 0.
 static COUNT: Atomic<usize> = Atomic::new(0);
 
-/// Initialises the registry.
-pub(crate) fn init() {
-    // SAFETY: called once, before anything else uses `HANDLERS`.
+/// Initialises the registry's lock.
+///
+/// # Safety
+///
+/// Must be called once, before anything else uses `HANDLERS`.
+pub(crate) unsafe fn init_lock() {
+    // SAFETY: by the safety requirements.
     unsafe { HANDLERS.init() };
 }
 

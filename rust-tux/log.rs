@@ -80,16 +80,24 @@ impl Ring {
 }
 
 kernel::sync::global_lock! {
-    // SAFETY: initialised by `init`, called from `Tux::init` before the
+    // SAFETY: initialised by `init_lock`, first thing in `Tux::init`, before the
     // server or `/proc/net/tux/log` can use it.
     unsafe(uninit) static LOG: SpinLock<Ring> = Ring::EMPTY;
 }
 
-/// Allocates the ring.
+/// Initialises the ring's lock (with no room: lines are dropped and counted).
+///
+/// # Safety
+///
+/// Must be called once, before any other use of `LOG`.
+pub(crate) unsafe fn init_lock() {
+    // SAFETY: by the safety requirements.
+    unsafe { LOG.init() };
+}
+
+/// Allocates the ring; called once at initialisation, after [`init_lock`].
 pub(crate) fn init() -> Result {
     let buf = KVVec::from_elem(0u8, CAPACITY, GFP_KERNEL)?;
-    // SAFETY: called once, from the module initialiser, before any other use of `LOG`.
-    unsafe { LOG.init() };
     LOG.lock().buf = buf;
     Ok(())
 }

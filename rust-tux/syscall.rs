@@ -32,6 +32,9 @@ unsafe impl AsBytes for TuxReq {}
 /// The entry point, called by `SYSCALL_DEFINE3(tux, ...)` in `syscall.c`.
 #[no_mangle]
 pub extern "C" fn tux_syscall(action: c_uint, req: *mut c_void, size: usize) -> c_long {
+    if !crate::ready() {
+        return ENODEV.to_errno() as c_long;
+    }
     match dispatch(action, UserPtr::from_ptr(req), size) {
         Ok(v) => v,
         Err(e) => e.to_errno() as c_long,

@@ -22,7 +22,11 @@
 //! `/proc/sys/net/tux/`, the `tux.*` boot parameters and `/proc/net/tux/`;
 //! it calls [`tux_server_start`] and [`tux_server_stop`].
 
-use kernel::{bindings, prelude::*};
+use kernel::{
+    bindings,
+    prelude::*,
+    sync::atomic::{Acquire, Atomic, Release},
+};
 
 pub mod abi;
 mod cache;
@@ -39,9 +43,18 @@ pub mod syscall;
 mod user;
 
 kernel::sync::global_lock! {
-    // SAFETY: initialised in `Tux::init`, before `tux_control_init` makes the
-    // sysctls (the only other users) reachable.
+    // SAFETY: initialised first thing in `Tux::init`, before `tux_control_init`
+    // makes the sysctls reachable and before `tux(2)` can do anything (see `READY`).
     unsafe(uninit) static SERVER: Mutex<Option<server::Server>> = None;
+}
+
+/// Set once `Tux::init` has completed: until then (and for good if it failed), the
+/// server cannot be started and `tux(2)` fails with `ENODEV`.
+static READY: Atomic<bool> = Atomic::new(false);
+
+/// Whether `Tux::init` completed.
+pub(crate) fn ready() -> bool {
+    READY.load(Acquire)
 }
 
 /// Whether the server is running.
@@ -54,6 +67,9 @@ pub(crate) fn server_running() -> bool {
 /// Called by `control.c` for `/proc/sys/net/tux/running`, and at boot.
 #[no_mangle]
 pub extern "C" fn tux_server_start() -> c_int {
+    if !ready() {
+        return ENODEV.to_errno();
+    }
     let mut slot = SERVER.lock();
     if let Some(old) = slot.take() {
         old.stop();
@@ -148,14 +164,22 @@ impl kernel::Module for Tux {
             version::PATCH,
             version::packed()
         );
-        // SAFETY: called once, before anything else uses `SERVER`.
-        unsafe { SERVER.init() };
+        // Every global lock first, before anything that can fail: the system call, the
+        // exported handler registration and the sysctls can be reached even if the
+        // initialisation fails below, and must find initialised locks.
+        // SAFETY: called once, before anything else can use these locks.
+        unsafe {
+            SERVER.init();
+            log::init_lock();
+            user::init_lock();
+            khandler::init_lock();
+        }
         log::init()?;
         user::init()?;
-        khandler::init();
         // SAFETY: called once, at initialisation.
         kernel::error::to_result(unsafe { bindings::tux_control_init() })
             .inspect_err(|e| pr_err!("cannot register sysctls/procfs: {}\n", e.to_errno()))?;
+        READY.store(true, Release);
         // SAFETY: no preconditions; boot parameters are parsed before initcalls.
         if unsafe { bindings::tux_autostart() } {
             let err = tux_server_start();

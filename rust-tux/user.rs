@@ -115,15 +115,24 @@ pub(crate) struct Registry {
 }
 
 kernel::sync::global_lock! {
-    // SAFETY: initialised in `init`, called from the module's init before the
-    // system call or any connection can reach `registry()`.
+    // SAFETY: initialised by `init_lock`, first thing in `Tux::init`, before the
+    // system call or any connection can reach `registry()`, and whether or not the
+    // rest of the initialisation succeeds.
     unsafe(uninit) static REGISTRY: Mutex<Option<Arc<Registry>>> = None;
 }
 
-/// Creates the registry; called once at initialisation.
-pub(crate) fn init() -> Result {
-    // SAFETY: called once, before anything else uses `REGISTRY`.
+/// Initialises the registry's lock (empty: `tux(2)` then fails with `ENODEV`).
+///
+/// # Safety
+///
+/// Must be called once, before anything else uses `REGISTRY`.
+pub(crate) unsafe fn init_lock() {
+    // SAFETY: by the safety requirements.
     unsafe { REGISTRY.init() };
+}
+
+/// Creates the registry; called once at initialisation, after [`init_lock`].
+pub(crate) fn init() -> Result {
     let r = Arc::pin_init(
         pin_init!(Registry {
             state <- new_mutex!(State {
