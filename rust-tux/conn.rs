@@ -474,19 +474,11 @@ impl Inner {
                         || unknown_host(&request, server, &mut self.scratch));
                 if redirected {
                     if let Some(stream) = self.stream.take() {
-                        match stream.hand_off(input, cfg.clientport) {
-                            Ok(()) => {
-                                STATS.handoffs.add(1, Relaxed);
-                                return Parsed::HandedOff;
-                            }
+                        match crate::handoff::hand_off(stream, input, cfg.clientport) {
+                            Ok(()) => return Parsed::HandedOff,
                             // Nobody there, a listener that may not have it, or busy:
                             // answer it ourselves, below.
-                            Err((back, e)) => {
-                                if e == EPERM || e == EAFNOSUPPORT {
-                                    STATS.handoffs_refused.add(1, Relaxed);
-                                }
-                                self.stream = back;
-                            }
+                            Err((back, _)) => self.stream = back,
                         }
                         if self.stream.is_none() {
                             return Parsed::HandedOff;

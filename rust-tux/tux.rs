@@ -34,6 +34,7 @@ mod clock;
 mod config;
 mod conn;
 mod conns;
+mod handoff;
 pub mod http;
 pub mod khandler;
 mod log;

@@ -463,9 +463,8 @@ impl Connection {
         let i = &mut *inner;
         let stream = i.stream.take().ok_or(ECONNRESET)?;
         let unread = i.input.get(..i.used).unwrap_or(&[]);
-        match stream.hand_off(unread, port) {
+        match crate::handoff::hand_off(stream, unread, port) {
             Ok(()) => {
-                STATS.handoffs.add(1, Relaxed);
                 i.user = None;
                 drop(inner);
                 self.in_user.store(false, Relaxed);
@@ -473,9 +472,6 @@ impl Connection {
                 Ok(())
             }
             Err((Some(mut back), e)) => {
-                if e == EPERM || e == EAFNOSUPPORT {
-                    STATS.handoffs_refused.add(1, Relaxed);
-                }
                 // Route the events to us again; if that fails, the connection closes.
                 back.set_events(self.clone())?;
                 i.stream = Some(back);
