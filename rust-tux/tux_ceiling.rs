@@ -411,12 +411,17 @@ fn stop_all(ports: &[Arc<Port>]) {
     for p in ports {
         p.stop();
     }
-    // Wait (bounded) for the connections' last work to finish before the module's code goes.
-    for _ in 0..500 {
-        if LIVE.load(Relaxed) == 0 {
-            break;
-        }
+    // Wait for every connection to go before the module's code and data do: each holds the
+    // registration of its socket's events (this module's vtable and `Conn`) until its work
+    // closes it, which `stop` made it do. Not bounded: unloading with a registration left
+    // would let the stack call into freed code.
+    let mut waited: u32 = 0;
+    while LIVE.load(Relaxed) != 0 {
         kernel::time::delay::fsleep(kernel::time::Delta::from_millis(10));
+        waited = waited.wrapping_add(1);
+        if waited % 500 == 0 {
+            pr_warn!("waiting for {} connections to close\n", LIVE.load(Relaxed));
+        }
     }
     // SAFETY: `system_wq` and `system_unbound_wq` are system workqueues, valid forever;
     // flushing them waits for the work items of this module that may still be running (the
