@@ -93,7 +93,7 @@ impl WorkItem<2> for Shared {
     }
 }
 
-/// A running server; dropping it does not stop it, [`Server::stop`] does.
+/// A running server; dropping it stops it.
 pub(crate) struct Server {
     shared: Arc<Shared>,
 }
@@ -160,10 +160,12 @@ impl Server {
             .enqueue_delayed::<Arc<Shared>, 2>(shared.clone(), msecs_to_jiffies(1000));
         Ok(Self { shared })
     }
+}
 
-    /// Stops accepting, closes every connection and waits (bounded) for them to go.
-    pub(crate) fn stop(self) {
-        let shared = self.shared;
+impl Drop for Server {
+    /// Stops accepting, closes every connection and drops what the cache holds.
+    fn drop(&mut self) {
+        let shared = &self.shared;
         shared.stopping.store(true, Relaxed);
         if let Some(mut l) = shared.listener.lock().take() {
             l.clear_events();

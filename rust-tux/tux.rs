@@ -73,7 +73,7 @@ pub extern "C" fn tux_server_start() -> c_int {
     }
     let mut slot = SERVER.lock();
     if let Some(old) = slot.take() {
-        old.stop();
+        drop(old);
     }
     let cfg = config::Config::snapshot();
     let addr = config::Ipv4(cfg.listen.addr);
@@ -103,7 +103,7 @@ pub(crate) fn server_startup() -> Result {
 
 /// `SHUTDOWN`: stops the server, every module thread and every module.
 pub(crate) fn server_shutdown() -> Result {
-    let was_running = SERVER.lock().take().map(|s| s.stop()).is_some();
+    let was_running = SERVER.lock().take().map(drop).is_some();
     if let Ok(r) = user::registry() {
         r.shutdown();
     }
@@ -118,7 +118,7 @@ pub(crate) fn server_shutdown() -> Result {
 #[no_mangle]
 pub extern "C" fn tux_server_stop() {
     if let Some(s) = SERVER.lock().take() {
-        s.stop();
+        drop(s);
     }
 }
 
