@@ -129,6 +129,11 @@ for k in 2 3 4; do
 	[ "$d" -gt 1000 ] || fail "only $d ${k}xx responses: the mix should reach every class"
 done
 stop_and_settle
+# A socket in LAST_ACK with no timer armed never goes (a lost FIN is never
+# sent again): the LAST_ACK orphans of Documentation/tux/hardening.rst.
+stuck=$(awk 'FNR > 1 && $4 == "09" { split($6, t, ":"); if (t[1] + 0 == 0) n++ } END { print n + 0 }' /proc/net/tcp /proc/net/tcp6 2>/dev/null)
+note "sockets in LAST_ACK with no timer: $stuck"
+[ "$stuck" = 0 ] || { tcp_sockets; fail "$stuck sockets in LAST_ACK with no timer armed"; }
 after=$(slab_kib)
 note "slab after the soak and stop: $after KiB (baseline $before KiB, delta $((after - before)) KiB)"
 note "the caches that grew most:"
