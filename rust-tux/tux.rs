@@ -199,7 +199,25 @@ impl kernel::Module for Tux {
 #[cfg(CONFIG_TUX_KUNIT_TEST)]
 #[kunit_tests(tux_core)]
 mod tests {
-    use super::version;
+    use super::{version, READY};
+    use kernel::{
+        prelude::*,
+        sync::atomic::{Acquire, Release},
+    };
+
+    /// Until `Tux::init` completes (and for good if it fails), `tux(2)` and a server
+    /// start must refuse with `ENODEV` before touching anything that init sets up.
+    #[test]
+    fn nothing_runs_before_init_completed() {
+        // KUnit runs after the initcalls, before userspace: nothing else calls these now.
+        assert!(READY.load(Acquire));
+        READY.store(false, Release);
+        let call = crate::syscall::tux_syscall(0, core::ptr::null_mut(), 0);
+        let start = super::tux_server_start();
+        READY.store(true, Release);
+        assert_eq!(call, ENODEV.to_errno() as kernel::ffi::c_long);
+        assert_eq!(start, ENODEV.to_errno());
+    }
 
     #[test]
     fn version_packing_matches_classic_layout() {
