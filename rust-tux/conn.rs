@@ -38,7 +38,7 @@ use kernel::{
         path::{rename_generation, FileKind, Path},
         File,
     },
-    net::tcp::{SocketEvents, TcpStream},
+    net::tcp::{SocketAddrV4, SocketEvents, TcpStream},
     new_condvar, new_mutex, new_spinlock,
     prelude::*,
     str::CStr,
@@ -150,12 +150,15 @@ struct Inner {
 }
 
 impl Connection {
-    /// Creates the connection and routes its socket's callbacks to it.
-    pub(crate) fn new(server: Arc<Shared>, stream: TcpStream<Connection>) -> Result<Arc<Self>> {
+    /// Creates the connection from `peer` and routes its socket's callbacks to it: if a
+    /// request is already there, its work is queued at once.
+    pub(crate) fn new(
+        server: Arc<Shared>,
+        stream: TcpStream<Connection>,
+        peer: Option<SocketAddrV4>,
+    ) -> Result<Arc<Self>> {
         let deadline = clock::monotonic_ms().saturating_add(server.config.header_ms);
-        let (peer, peer_port) = stream
-            .peer_addr()
-            .map_or(([0; 4], 0), |a| (a.addr.to_be_bytes(), a.port));
+        let (peer, peer_port) = peer.map_or(([0; 4], 0), |a| (a.addr.to_be_bytes(), a.port));
         let conn = Arc::pin_init(
             pin_init!(Connection {
                 work <- new_work!("tux::conn"),

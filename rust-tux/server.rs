@@ -205,9 +205,10 @@ impl Shared {
                 }
             };
             STATS.connections_total.add(1, Relaxed);
-            let source = stream.peer_addr().map_or(0, |a| a.addr);
-            // Only this work item adds connections, so the answer holds until it does.
-            if let Err(why) = self.conns.lock().admit(source, &self.config) {
+            let peer = stream.peer_addr().ok();
+            let mut conns = self.conns.lock();
+            if let Err(why) = conns.admit(peer.map_or(0, |a| a.addr), &self.config) {
+                drop(conns);
                 // Graceful refusal: a 503 the client can read, then close.
                 match why {
                     Refusal::Full => STATS.refused.add(1, Relaxed),
@@ -217,14 +218,18 @@ impl Shared {
                 stream.close();
                 continue;
             }
-            match Connection::new(self.clone(), stream) {
+            // The table stays locked until the connection is in it: registering its events
+            // runs its work at once if a request is already there, and the work's removal
+            // at close must find it in the table. (The work takes the table's lock only
+            // after releasing its own.)
+            match Connection::new(self.clone(), stream, peer) {
                 Ok(c) => {
-                    if self.conns.lock().insert(c.clone()).is_err() {
+                    if conns.insert(c.clone()).is_err() {
+                        drop(conns);
                         c.expire();
                         continue;
                     }
                     STATS.connections_open.add(1, Relaxed);
-                    c.kick();
                 }
                 Err(_) => STATS.errors.add(1, Relaxed),
             }

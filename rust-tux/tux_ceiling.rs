@@ -163,8 +163,8 @@ impl Port {
         )?;
         let mut listener = listener;
         listener.set_events(this.clone())?;
+        // Connections already waiting were reported by `set_events`.
         *this.listener.lock() = Some(listener);
-        let _ = workqueue::system().enqueue(this.clone());
         Ok(this)
     }
 
