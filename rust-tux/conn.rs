@@ -2,9 +2,10 @@
 
 //! One client connection: bytes in → HTTP core → plan → bytes out.
 //!
-//! A connection is a work item. Its socket callbacks queue it; each run
-//! makes as much progress as the socket allows without blocking (reading,
-//! parsing, looking up, sending) and returns. Responses are sent in request
+//! A connection belongs to the server thread that accepted it (`engine`). Its
+//! socket callbacks put it on that thread's ready list; each run makes as much
+//! progress as the socket allows without blocking (reading, parsing, looking
+//! up, sending) and returns, or yields after sending its share. Responses are sent in request
 //! order, so pipelined requests are answered one after the other from the
 //! same input buffer.
 //!
@@ -20,6 +21,7 @@ use crate::{
     cache::Cached,
     clock,
     config::Config,
+    engine::{Link, Linked, Worker},
     http::{
         accesslog,
         date::Now,
@@ -47,7 +49,6 @@ use kernel::{
         atomic::{Atomic, Relaxed},
         Arc, ArcBorrow, CondVar, Mutex, SpinLock,
     },
-    workqueue::{self, impl_has_work, new_work, Work, WorkItem},
 };
 
 /// Room for a response head. A head that does not fit (a 301 to a very long
@@ -57,12 +58,16 @@ const HEAD_BUF: usize = 1024;
 const PATH_BUF: usize = 4096 + 256;
 /// Most bytes of a file handed to the socket in one call.
 const SEND_CHUNK: usize = 1 << 20;
+/// Bytes of files a run sends before it yields to the other connections of its thread.
+const SEND_SHARE: usize = 256 << 10;
 
 /// A client connection.
 #[pin_data]
 pub(crate) struct Connection {
-    #[pin]
-    work: Work<Connection>,
+    /// Its place on its thread's ready list.
+    link: Link<Connection>,
+    /// The server thread that serves it.
+    worker: Arc<Worker>,
     #[pin]
     inner: Mutex<Inner>,
     server: Arc<Shared>,
@@ -86,26 +91,19 @@ pub(crate) struct Connection {
 
 pub(crate) mod user;
 
-/// The queue that runs the connections' work.
-///
-/// Unbound: a run takes whichever CPU is free, not the one the packet arrived on. When
-/// every packet arrives on one CPU (a single-queue NIC, as in most VMs, or loopback,
-/// where that CPU is the client's), per-CPU work kept all of TUX on that CPU. With two
-/// vCPUs, wrk over loopback and 32 keep-alive connections, unbound work took 1 KiB GETs
-/// from 1,864 to 3,998 requests/s (wall clock), for 2-5% more guest instructions per
-/// request (icount). A connection's work never runs on two CPUs at once either way.
-fn conn_queue() -> &'static workqueue::Queue {
-    workqueue::system_unbound()
-}
-
-impl_has_work! {
-    impl HasWork<Self> for Connection { self.work }
+// SAFETY: `link` always returns the same field of `self`.
+unsafe impl Linked for Connection {
+    fn link(&self) -> &Link<Self> {
+        &self.link
+    }
 }
 
 /// What a run ends with.
 enum Step {
     /// Wait for a socket callback.
     Wait,
+    /// Sent its share: run again after the thread's other ready connections.
+    Yield,
     /// Close the connection.
     Close,
     /// Queue the request (at the start of the input) to userspace module `0`.
@@ -154,6 +152,7 @@ impl Connection {
     /// request is already there, its work is queued at once.
     pub(crate) fn new(
         server: Arc<Shared>,
+        worker: Arc<Worker>,
         stream: TcpStream<Connection>,
         peer: Option<SocketAddrV4>,
     ) -> Result<Arc<Self>> {
@@ -161,7 +160,8 @@ impl Connection {
         let (peer, peer_port) = peer.map_or(([0; 4], 0), |a| (a.addr.to_be_bytes(), a.port));
         let conn = Arc::pin_init(
             pin_init!(Connection {
-                work <- new_work!("tux::conn"),
+                link: Link::new(),
+                worker,
                 inner <- new_mutex!(Inner {
                     stream: None,
                     input: KVec::new(),
@@ -213,9 +213,9 @@ impl Connection {
         self.table_index.store(i, Relaxed);
     }
 
-    /// Queues the connection's work.
+    /// Queues a run of the connection on its thread.
     pub(crate) fn kick(self: &Arc<Self>) {
-        let _ = conn_queue().enqueue(self.clone());
+        self.worker.schedule(self.as_arc_borrow());
     }
 
     /// Makes the connection close at its next run, and queues that run.
@@ -242,7 +242,7 @@ impl Connection {
         if this.in_user.load(Relaxed) {
             this.user_wait.notify_all();
         } else {
-            let _ = conn_queue().enqueue(Arc::<Connection>::from(this));
+            this.worker.schedule(this);
         }
     }
 }
@@ -259,10 +259,10 @@ impl SocketEvents for Connection {
     }
 }
 
-impl WorkItem for Connection {
-    type Pointer = Arc<Connection>;
-
-    fn run(this: Arc<Connection>) {
+impl Connection {
+    /// Makes as much progress as the socket allows, on the connection's server thread
+    /// (or, once the server is stopped, on the thread that stops it).
+    pub(crate) fn run(this: Arc<Connection>) {
         let expired = this.expired.load(Relaxed);
         if this.in_user.load(Relaxed) && !expired {
             // A module owns the request; it kicks us when it lets go.
@@ -286,6 +286,10 @@ impl WorkItem for Connection {
         }
         match step {
             Step::Wait => {}
+            Step::Yield => {
+                drop(inner);
+                this.kick();
+            }
             Step::ToUser(module, info) => {
                 drop(inner);
                 this.to_user(module, info);
@@ -568,13 +572,9 @@ impl Inner {
     }
 
     /// Sends as much of the response as the socket takes. `Ok(true)` when it is all sent,
-    /// `Ok(false)` when the socket is full.
-    ///
-    /// A run does not yield after some amount: it sends until the socket is full. A long
-    /// run is not a problem for the other connections, as the unbound workqueue
-    /// ([`conn_queue`]) starts more workers while one is busy; and a yield by queueing the
-    /// work again from its own run lost the connection on the debug kernel (it was never
-    /// run again, and timed out after exactly 1 MiB of every large file).
+    /// `Ok(false)` when the socket is full, `Err(Step::Yield)` when the run has sent
+    /// [`SEND_SHARE`] bytes of a file and the socket still takes more: the other
+    /// connections of the thread go first.
     fn send(&mut self, conn: &Connection) -> Result<bool, Step> {
         let (Some(stream), Some(r)) = (self.stream.as_ref(), self.response.as_mut()) else {
             return Err(Step::Close);
@@ -629,9 +629,13 @@ impl Inner {
             }
         }
         if let Some(file) = r.file.as_ref() {
+            let mut share = SEND_SHARE;
             while r.file_pos < r.file_end {
+                if share == 0 {
+                    return Err(Step::Yield);
+                }
                 let left = usize::try_from(r.file_end.saturating_sub(r.file_pos)).unwrap_or(0);
-                let chunk = left.min(SEND_CHUNK);
+                let chunk = left.min(SEND_CHUNK).min(share);
                 let more = follows || chunk < left;
                 match stream.send_file(file, &mut r.file_pos, chunk, more) {
                     // The file shrank under us: the promised length cannot be kept.
@@ -639,6 +643,7 @@ impl Inner {
                     Ok(n) => {
                         STATS.bytes_sent.add(n as u64, Relaxed);
                         conn.set_deadline(cfg.header_ms);
+                        share = share.saturating_sub(n);
                     }
                     Err(e) if e == EAGAIN => return Ok(false),
                     Err(_) => return Err(Step::Close),

@@ -2,29 +2,28 @@
 
 //! The server: listener, connection registry and timeout sweeper.
 //!
-//! Threading model: there is no thread per connection and no thread of our
-//! own. Socket callbacks queue work items: the listener's on the per-CPU
-//! system workqueue, the connections' on the unbound one (`conn_queue` in
-//! conn.rs), whose workers run on whichever CPU is free rather than on the
-//! one the packet arrived on. When a work item sleeps (a page-cache miss, a
-//! slow lookup), the workqueue runs the others in further workers, so other
-//! connections keep being served — what classic TUX needed helper threads
-//! for.
+//! Threading model: one server thread per CPU (see `engine`), never a thread
+//! per connection. The listener's callback wakes a thread to accept; the
+//! connections' callbacks put them on their thread's ready list. The sweeper
+//! is a delayed work item, once a second.
 
 use crate::cache::ObjectCache;
 use crate::config::Config;
 use crate::conn::{BufferPool, Connection};
 use crate::conns::{Conns, Refusal};
+use crate::engine::{self, Threads, Worker, ACCEPT_BATCH};
 use crate::stats::STATS;
 use kernel::{
     fs::path::Path,
     net::tcp::{SocketEvents, TcpListener},
     new_mutex,
     prelude::*,
-    sync::{atomic::Atomic, atomic::Relaxed, Arc, ArcBorrow, Mutex},
+    sync::{
+        atomic::{Atomic, Full, Relaxed},
+        Arc, ArcBorrow, Mutex,
+    },
     time::msecs_to_jiffies,
-    workqueue::{self, impl_has_delayed_work, impl_has_work, new_delayed_work, new_work},
-    workqueue::{DelayedWork, Work, WorkItem},
+    workqueue::{self, impl_has_delayed_work, new_delayed_work, DelayedWork, WorkItem},
 };
 
 /// State shared by the listener, every connection and the sweeper.
@@ -50,33 +49,28 @@ pub(crate) struct Shared {
     pub(crate) user: Arc<crate::user::Registry>,
     /// MIME types registered through `tux(2)` before the start.
     pub(crate) mime_types: KVec<crate::user::MimeType>,
-    #[pin]
-    accept_work: Work<Shared, 1>,
+    /// One per server thread, with the connections it serves.
+    pub(crate) workers: KVec<Arc<Worker>>,
+    /// The listener has connections to accept (set by its callback, taken by a thread).
+    pub(crate) accept_pending: Atomic<bool>,
+    /// Where the listener's next wake-up starts looking for a sleeping thread.
+    pub(crate) next_acceptor: Atomic<usize>,
     #[pin]
     sweep_work: DelayedWork<Shared, 2>,
 }
 
-impl_has_work! {
-    impl HasWork<Self, 1> for Shared { self.accept_work }
-}
 impl_has_delayed_work! {
     impl HasDelayedWork<Self, 2> for Shared { self.sweep_work }
 }
 
 impl SocketEvents for Shared {
     fn data_ready(this: ArcBorrow<'_, Self>) {
-        let _ = workqueue::system().enqueue::<Arc<Shared>, 1>(this.into());
+        // Fully ordered: the threads' idle flags are read after the flag is set.
+        this.accept_pending.xchg(true, Full);
+        engine::wake_acceptor(&this);
     }
     fn write_space(_this: ArcBorrow<'_, Self>) {}
     fn state_change(_this: ArcBorrow<'_, Self>) {}
-}
-
-impl WorkItem<1> for Shared {
-    type Pointer = Arc<Shared>;
-
-    fn run(this: Arc<Shared>) {
-        this.accept_all();
-    }
 }
 
 impl WorkItem<2> for Shared {
@@ -96,6 +90,8 @@ impl WorkItem<2> for Shared {
 /// A running server; dropping it stops it.
 pub(crate) struct Server {
     shared: Arc<Shared>,
+    /// `None` only while being dropped.
+    threads: Option<Threads>,
 }
 
 impl Server {
@@ -133,6 +129,7 @@ impl Server {
         let mime_types = user.mime_types()?;
         let cache = ObjectCache::new()?;
         let buffers = BufferPool::new()?;
+        let workers = Threads::workers()?;
         let shared = Arc::pin_init(
             pin_init!(Shared {
                 config,
@@ -144,11 +141,14 @@ impl Server {
                 stopping: Atomic::new(false),
                 user,
                 mime_types,
-                accept_work <- new_work!("tux::accept"),
+                workers,
+                accept_pending: Atomic::new(false),
+                next_acceptor: Atomic::new(0),
                 sweep_work <- new_delayed_work!("tux::sweep"),
             }),
             GFP_KERNEL,
         )?;
+        let threads = Threads::start(&shared)?;
         {
             // Connections may already be waiting: registering reports them.
             let mut slot = shared.listener.lock();
@@ -158,7 +158,10 @@ impl Server {
         }
         let _ = workqueue::system()
             .enqueue_delayed::<Arc<Shared>, 2>(shared.clone(), msecs_to_jiffies(1000));
-        Ok(Self { shared })
+        Ok(Self {
+            shared,
+            threads: Some(threads),
+        })
     }
 }
 
@@ -170,6 +173,9 @@ impl Drop for Server {
         if let Some(mut l) = shared.listener.lock().take() {
             l.clear_events();
         }
+        // The threads finish what they are doing and go; then every connection is expired
+        // and closed here, and nothing is queued for them any more.
+        drop(self.threads.take());
         let conns = shared.conns.lock().take_all();
         STATS
             .connections_open
@@ -178,6 +184,7 @@ impl Drop for Server {
             c.expire();
         }
         drop(conns);
+        engine::close_lists(shared);
         // What the cache pins (dentries, open files) goes now, not with the last
         // connection: a filesystem beneath the document root can be unmounted at once.
         shared.cache.close();
@@ -186,12 +193,14 @@ impl Drop for Server {
 }
 
 impl Shared {
-    fn accept_all(self: Arc<Self>) {
+    /// Accepts connections for `worker`, at most [`ACCEPT_BATCH`] of them; if there may be
+    /// more, leaves them to another thread.
+    pub(crate) fn accept_some(self: &Arc<Self>, worker: &Arc<Worker>) {
         let guard = self.listener.lock();
         let Some(listener) = guard.as_ref() else {
             return;
         };
-        loop {
+        for _ in 0..ACCEPT_BATCH {
             if self.stopping.load(Relaxed) {
                 return;
             }
@@ -222,7 +231,7 @@ impl Shared {
             // runs its work at once if a request is already there, and the work's removal
             // at close must find it in the table. (The work takes the table's lock only
             // after releasing its own.)
-            match Connection::new(self.clone(), stream, peer) {
+            match Connection::new(self.clone(), worker.clone(), stream, peer) {
                 Ok(c) => {
                     if conns.insert(c.clone()).is_err() {
                         drop(conns);
@@ -234,6 +243,10 @@ impl Shared {
                 Err(_) => STATS.errors.add(1, Relaxed),
             }
         }
+        // The batch is used up: the listener may hold more.
+        drop(guard);
+        self.accept_pending.xchg(true, Full);
+        engine::wake_acceptor(self);
     }
 
     /// Forgets a closed connection.

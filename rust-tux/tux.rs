@@ -10,6 +10,7 @@
 //! - [`http`]: the sans-IO HTTP/1.1 core (parser, paths, planner), the same
 //!   source that is unit-, property- and fuzz-tested on the host.
 //! - `server`: listener, connection registry, timeouts, start and stop.
+//! - `engine`: one server thread per CPU with its lock-free ready list.
 //! - `conn`: the per-connection state machine (read, parse, look up, send).
 //! - `config`: the typed configuration snapshot taken at start.
 //! - `cache`: hot objects (looked-up paths, open files), kept coherent.
@@ -34,6 +35,7 @@ mod clock;
 mod config;
 mod conn;
 mod conns;
+mod engine;
 mod handoff;
 pub mod http;
 pub mod khandler;
