@@ -25,6 +25,9 @@ pub(crate) struct Config {
     docroot: [u8; bindings::TUX_DOCROOT_MAX as usize],
     pub(crate) listen: SocketAddrV4,
     pub(crate) backlog: u32,
+    /// Seconds a new connection may wait for its first bytes before it is accepted
+    /// anyway (`TCP_DEFER_ACCEPT`); 0: accepted at once.
+    pub(crate) defer_accept: u32,
     pub(crate) max_connect: usize,
     /// Most open connections from one client address; 0: no such limit.
     pub(crate) max_connect_per_source: usize,
@@ -75,6 +78,7 @@ impl Config {
                 port: raw.port as u16,
             },
             backlog: raw.backlog,
+            defer_accept: raw.defer_accept,
             max_connect: raw.max_connect as usize,
             max_connect_per_source: raw.max_connect_per_source as usize,
             keepalive_ms: i64::from(raw.keepalive_timeout).saturating_mul(1000),

@@ -118,6 +118,9 @@ impl Server {
                     e.to_errno()
                 );
             })?;
+        // Accept a connection when its request is there: one wake-up accepts, reads, parses
+        // and answers it.
+        listener.set_defer_accept(config.defer_accept)?;
         if config.clientport == config.listen.port {
             pr_err!(
                 "clientport {} is TUX's own port: hand-off would loop\n",
