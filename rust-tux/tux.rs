@@ -11,7 +11,10 @@
 //!   source that is unit-, property- and fuzz-tested on the host.
 //! - `server`: listener, connection registry, timeouts, start and stop.
 //! - `engine`: one server thread per CPU with its lock-free ready list.
-//! - `conn`: the per-connection state machine (read, parse, look up, send).
+//! - `conn`: the per-connection state machine (read, parse, send); `conn::user`, the
+//!   connection's side of a request owned by a userspace module.
+//! - `serve`: deciding and finding the answer (module, in-kernel handler, static
+//!   object through the cache) and planning the response.
 //! - `config`: the typed configuration snapshot taken at start.
 //! - `cache`: hot objects (looked-up paths, open files), kept coherent.
 //! - `stats`, `clock`: counters for `/proc/net/tux/stats`; time.
@@ -40,6 +43,7 @@ mod handoff;
 pub mod http;
 pub mod khandler;
 mod log;
+mod serve;
 mod server;
 mod stats;
 pub mod syscall;

@@ -19,7 +19,12 @@
 use crate::{
     abi,
     conn::Connection,
-    http::{mime, plan, status::Status},
+    http::{
+        mime,
+        parser::{Method, Version},
+        plan,
+        status::Status,
+    },
     stats::STATS,
 };
 use kernel::{
@@ -557,5 +562,27 @@ fn take_entries(st: &mut State, pred: impl Fn(&Entry) -> bool, out: &mut KVec<Ar
 fn abort_all(conns: KVec<Arc<Connection>>) {
     for c in conns.iter() {
         c.user_abort(Status::ServiceUnavailable);
+    }
+}
+
+/// `tux(2)`'s code for a method.
+pub(crate) fn method_code(m: &Method<'_>) -> u32 {
+    match m {
+        Method::Get => abi::method::GET,
+        Method::Head => abi::method::HEAD,
+        Method::Post => abi::method::POST,
+        Method::Put => abi::method::PUT,
+        Method::Delete => abi::method::DELETE,
+        Method::Options => abi::method::OPTIONS,
+        Method::Patch => abi::method::PATCH,
+        _ => abi::method::OTHER,
+    }
+}
+
+/// `tux(2)`'s code for a version.
+pub(crate) fn version_code(v: Version) -> u32 {
+    match v {
+        Version::Http10 => abi::http_version::HTTP_1_0,
+        _ => abi::http_version::HTTP_1_1,
     }
 }

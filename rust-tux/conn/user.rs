@@ -15,18 +15,18 @@
 //! an unread body is discarded as for any request, and the connection goes
 //! on with its next request (keep-alive) or closes.
 
-use super::{error_plan, lookup, Connection, Inner, PATH_BUF};
+use super::{Connection, Inner};
 use crate::{
-    abi,
     cache::Cached,
     clock,
     http::{
         date::{format_http_date, Now},
-        parser::{self, Method, Parse, Version},
+        parser::{self, Parse},
         path,
         plan::{Body, Lookup, ObjectKind},
         status::Status,
     },
+    serve::{error_plan, log_line, lookup, PATH_BUF},
     stats::STATS,
     user::{registry, Info},
 };
@@ -73,28 +73,6 @@ impl UserReq {
             proxy: None,
             abort: Status::GatewayTimeout,
         }
-    }
-}
-
-/// `tux(2)`'s code for a method.
-pub(crate) fn method_code(m: &Method<'_>) -> u32 {
-    match m {
-        Method::Get => abi::method::GET,
-        Method::Head => abi::method::HEAD,
-        Method::Post => abi::method::POST,
-        Method::Put => abi::method::PUT,
-        Method::Delete => abi::method::DELETE,
-        Method::Options => abi::method::OPTIONS,
-        Method::Patch => abi::method::PATCH,
-        _ => abi::method::OTHER,
-    }
-}
-
-/// `tux(2)`'s code for a version.
-pub(crate) fn version_code(v: Version) -> u32 {
-    match v {
-        Version::Http10 => abi::http_version::HTTP_1_0,
-        _ => abi::http_version::HTTP_1_1,
     }
 }
 
@@ -525,7 +503,7 @@ impl Inner {
             Ok(Parse::Complete { request, .. }) => Some(request),
             _ => None,
         };
-        super::log_line(
+        log_line(
             peer,
             self.now,
             request.as_ref(),
