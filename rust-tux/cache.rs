@@ -24,7 +24,7 @@
 //! ([`ObjectCache::evict_stale`], within a second or two of its last use), and
 //! stopping the server drops them all ([`ObjectCache::close`]).
 
-use crate::clock;
+use crate::{clock, http::plan::FieldsKey};
 use kernel::{
     fs::{
         path::{rename_generation, Path},
@@ -43,6 +43,8 @@ use kernel::{
 pub(crate) const SLOTS: usize = 256;
 /// Longest time an entry is used without a new lookup.
 pub(crate) const MAX_AGE_MS: i64 = 1000;
+/// Most bytes of response-head fields an entry keeps.
+pub(crate) const FIELDS_MAX: usize = 384;
 
 struct Entry {
     key: KVec<u8>,
@@ -50,6 +52,9 @@ struct Entry {
     file: Option<ARef<File>>,
     generation: u32,
     born_ms: i64,
+    /// The fields of a `200` head describing the object (`http::plan::HeadFields`),
+    /// once a response formatted them, and the object's state they describe.
+    fields: Option<(FieldsKey, KVec<u8>)>,
 }
 
 impl Entry {
@@ -141,6 +146,7 @@ impl ObjectCache {
             file: file.cloned(),
             generation,
             born_ms: clock::monotonic_ms(),
+            fields: None,
         };
         let old = {
             let mut slots = self.slots.lock();
@@ -150,6 +156,41 @@ impl ObjectCache {
                 return;
             }
             slots.get_mut(slot_of(key)).and_then(|s| s.replace(entry))
+        };
+        drop(old);
+    }
+
+    /// Copies the head fields kept with the entry for `key` into `out`; returns the
+    /// object's state they describe and their length.
+    pub(crate) fn fields(&self, key: &[u8], out: &mut [u8]) -> Option<(FieldsKey, usize)> {
+        let slots = self.slots.lock();
+        let entry = slots.get(slot_of(key))?.as_ref()?;
+        if entry.key.as_slice() != key {
+            return None;
+        }
+        let (state, bytes) = entry.fields.as_ref()?;
+        out.get_mut(..bytes.len())?.copy_from_slice(bytes);
+        Some((*state, bytes.len()))
+    }
+
+    /// Keeps `fields`, describing the object in `state`, with the entry for `key` if
+    /// there is one.
+    pub(crate) fn set_fields(&self, key: &[u8], state: FieldsKey, fields: &[u8]) {
+        if fields.len() > FIELDS_MAX {
+            return;
+        }
+        let Ok(mut v) = KVec::with_capacity(fields.len(), GFP_KERNEL) else {
+            return;
+        };
+        if v.extend_from_slice(fields, GFP_KERNEL).is_err() {
+            return;
+        }
+        let old = {
+            let mut slots = self.slots.lock();
+            match slots.get_mut(slot_of(key)).and_then(|s| s.as_mut()) {
+                Some(entry) if entry.key.as_slice() == key => entry.fields.replace((state, v)),
+                _ => None,
+            }
         };
         drop(old);
     }

@@ -8,7 +8,7 @@
 //! request and buffers, and gets back a plan and the file to send.
 
 use crate::{
-    cache::Cached,
+    cache::{Cached, FIELDS_MAX},
     config::Config,
     http::{
         accesslog,
@@ -159,10 +159,24 @@ pub(crate) fn respond(
         }
         None => &cfg.plan,
     };
-    let plan = match plan::plan_static(req, plan_cfg, &target, &obj, now, head) {
+    // The head fields describing the object, as an earlier response formatted them.
+    let mut kept = [0u8; FIELDS_MAX];
+    let key_len = object_key(host, name, key_buf);
+    let key = key_len.and_then(|n| key_buf.get(..n));
+    let cached = key.and_then(|k| server.cache.fields(k, &mut kept));
+    let mut fields = plan::HeadFields {
+        cached: cached.and_then(|(state, n)| Some((state, kept.get(..n)?))),
+        fresh: None,
+    };
+    let plan = match plan::plan_static_with(req, plan_cfg, &target, &obj, now, head, &mut fields) {
         Ok(p) => p,
         Err(_) => return error_plan(Some(req), cfg, Status::InternalServerError, now, head),
     };
+    if let (Some(k), Some((state, range))) = (key, fields.fresh) {
+        if let Some(bytes) = head.get(range) {
+            server.cache.set_fields(k, state, bytes);
+        }
+    }
     let Body::File { gzip, .. } = plan.body else {
         return (plan, None);
     };

@@ -16,7 +16,10 @@ use super::date::Now;
 use super::mime::{self, MimeEntry};
 use super::parser::{Method, Request, TargetForm};
 use super::path::{self, HostError, HOST_MAX};
-use super::response::{write_head, ContentRange, HeadTooLarge, Location, ResponseHead};
+use super::response::{
+    write_head, write_head_parts, write_head_with_fields, ContentRange, HeadTooLarge, Location,
+    ResponseHead,
+};
 use super::status::Status;
 
 /// Server configuration consulted by the planner.
@@ -422,6 +425,31 @@ fn usable_gzip(gz: Option<ObjectMeta>, original: &ObjectMeta) -> Option<ObjectMe
     gz.filter(|g| g.kind == ObjectKind::File && g.world_readable && g.mtime >= original.mtime)
 }
 
+/// The state of an object that the fields describing its body depend on
+/// (with the object's name and the configuration, which the caller keeps
+/// fixed for a given cache of fields).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FieldsKey {
+    /// Modification time of the file sent.
+    pub mtime: u64,
+    /// Size of the file sent.
+    pub size: u64,
+    /// The `.gz` variant is sent.
+    pub gzip: bool,
+}
+
+/// The fields of a `200` head that describe the body (`Content-Type` to
+/// `Vary`, see [`response::write_object_fields`]), formatted once per object.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HeadFields<'c> {
+    /// Fields an earlier plan formatted for the same object name, and the
+    /// state they describe: used if the state is still the same.
+    pub cached: Option<(FieldsKey, &'c [u8])>,
+    /// Set by the planner when it formatted such fields afresh: the state and
+    /// where they are in the output head, for the caller to keep.
+    pub fresh: Option<(FieldsKey, core::ops::Range<usize>)>,
+}
+
 /// Plans the response for a routed request once the object is known.
 pub fn plan_static(
     req: &Request<'_>,
@@ -431,6 +459,23 @@ pub fn plan_static(
     now: impl Into<Now>,
     out: &mut [u8],
 ) -> Result<Plan, HeadTooLarge> {
+    plan_static_with(req, cfg, target, obj, now, out, &mut HeadFields::default())
+}
+
+/// [`plan_static`], with fields formatted for an earlier request for the same
+/// object name: the head is the same as `plan_static`'s, but the fields that
+/// describe the body are copied if `fields.cached` holds them for the
+/// object's current state, and reported in `fields.fresh` if formatted.
+pub fn plan_static_with(
+    req: &Request<'_>,
+    cfg: &Config<'_>,
+    target: &StaticTarget<'_>,
+    obj: &Object<'_>,
+    now: impl Into<Now>,
+    out: &mut [u8],
+    fields: &mut HeadFields<'_>,
+) -> Result<Plan, HeadTooLarge> {
+    fields.fresh = None;
     let now: Now = now.into();
     let meta = match obj.lookup {
         Lookup::Found(m) => m,
@@ -486,11 +531,21 @@ pub fn plan_static(
         None
     };
     let sel = gz.unwrap_or(meta);
-    let etag = ETag::new(sel.mtime, sel.size);
-    let etag_bytes = if cfg.generate_etags {
-        Some(etag.as_bytes())
-    } else {
-        None
+    let key = FieldsKey {
+        mtime: sel.mtime,
+        size: sel.size,
+        gzip: gz.is_some(),
+    };
+    let cached = match fields.cached {
+        Some((k, bytes)) if k == key => Some(bytes),
+        _ => None,
+    };
+    let conditional = req.if_none_match.is_some() || req.if_range.is_some();
+    // The entity tag is needed to format the fields, or to evaluate a condition.
+    let etag = (cached.is_none() || conditional).then(|| ETag::new(sel.mtime, sel.size));
+    let etag_bytes = match &etag {
+        Some(e) if cfg.generate_etags => Some(e.as_bytes()),
+        _ => None,
     };
 
     // RFC 9110 §13.2.2: If-None-Match, else If-Modified-Since, then Range.
@@ -558,17 +613,30 @@ pub fn plan_static(
 
     let keep = keep_alive(Some(req), cfg, status);
     let mut h = ResponseHead::new(status, now, keep);
-    h.etag = etag_bytes;
-    h.last_modified = Some(sel.mtime);
-    h.vary_accept_encoding = cfg.compression;
-    if status != Status::NotModified {
-        h.content_type = Some(mime::content_type(obj.name, cfg.mime_types));
-        h.content_length = Some(len);
-        h.accept_ranges = true;
-        h.content_range = content_range;
-        h.gzip = gz.is_some();
-    }
-    let head_len = write_head(&h, out)?;
+    // A whole file with `200`: the fields describing it depend on the object alone.
+    let whole = status == Status::Ok && content_range.is_none();
+    let head_len = match cached {
+        Some(bytes) if whole => write_head_with_fields(&h, bytes, out)?,
+        _ => {
+            // Formatted here: `etag` was computed above when nothing was cached.
+            let etag = etag.unwrap_or_else(|| ETag::new(sel.mtime, sel.size));
+            h.etag = cfg.generate_etags.then(|| etag.as_bytes());
+            h.last_modified = Some(sel.mtime);
+            h.vary_accept_encoding = cfg.compression;
+            if status != Status::NotModified {
+                h.content_type = Some(mime::content_type(obj.name, cfg.mime_types));
+                h.content_length = Some(len);
+                h.accept_ranges = true;
+                h.content_range = content_range;
+                h.gzip = gz.is_some();
+            }
+            let (head_len, range) = write_head_parts(&h, out)?;
+            if whole {
+                fields.fresh = Some((key, range));
+            }
+            head_len
+        }
+    };
     let body = if status == Status::NotModified || req.is_head() || len == 0 {
         Body::None
     } else {

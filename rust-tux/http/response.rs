@@ -110,11 +110,16 @@ fn field(c: &mut Cursor<'_>, name: &[u8], value: &[u8]) -> Result<(), super::cur
     c.put(b"\r\n")
 }
 
-fn write(h: &ResponseHead<'_>, c: &mut Cursor<'_>) -> Result<(), super::cursor::Full> {
+/// Status line, `Server` and `Date`.
+fn write_start(h: &ResponseHead<'_>, c: &mut Cursor<'_>) -> Result<(), super::cursor::Full> {
     c.put(b"HTTP/1.1 ")?;
     c.put(h.status.line())?;
     c.put(b"\r\nServer: tux\r\n")?;
-    field(c, b"Date", h.date.text())?;
+    field(c, b"Date", h.date.text())
+}
+
+/// The fields that describe the body: what [`write_object_fields`] writes.
+fn write_fields(h: &ResponseHead<'_>, c: &mut Cursor<'_>) -> Result<(), super::cursor::Full> {
     if let Some(t) = h.content_type {
         if t.iter().all(|&b| b == b'\t' || (b' '..=b'~').contains(&b)) {
             field(c, b"Content-Type", t)?;
@@ -159,6 +164,11 @@ fn write(h: &ResponseHead<'_>, c: &mut Cursor<'_>) -> Result<(), super::cursor::
     if h.vary_accept_encoding {
         c.put(b"Vary: Accept-Encoding\r\n")?;
     }
+    Ok(())
+}
+
+/// `Location`, `Allow`, `Connection` and the empty line.
+fn write_end(h: &ResponseHead<'_>, c: &mut Cursor<'_>) -> Result<(), super::cursor::Full> {
     if let Some(loc) = h.location {
         c.put(b"Location: /")?;
         for &b in loc.path {
@@ -197,8 +207,48 @@ fn write(h: &ResponseHead<'_>, c: &mut Cursor<'_>) -> Result<(), super::cursor::
 /// Writes the head (status line, fields, empty line) into `out` and
 /// returns its length.
 pub fn write_head(h: &ResponseHead<'_>, out: &mut [u8]) -> Result<usize, HeadTooLarge> {
+    write_head_parts(h, out).map(|(len, _)| len)
+}
+
+/// Writes the head as [`write_head`] does; also returns where, in `out`, the
+/// fields that describe the body are (what [`write_object_fields`] writes).
+pub fn write_head_parts(
+    h: &ResponseHead<'_>,
+    out: &mut [u8],
+) -> Result<(usize, core::ops::Range<usize>), HeadTooLarge> {
     let mut c = Cursor::new(out);
-    write(h, &mut c).map_err(|_| HeadTooLarge)?;
+    write_start(h, &mut c).map_err(|_| HeadTooLarge)?;
+    let start = c.len();
+    write_fields(h, &mut c).map_err(|_| HeadTooLarge)?;
+    let end = c.len();
+    write_end(h, &mut c).map_err(|_| HeadTooLarge)?;
+    Ok((c.len(), start..end))
+}
+
+/// Writes the fields that describe the body (`Content-Type` to `Vary`): for a
+/// given object, status and configuration they do not change from one
+/// request to the next, so they can be formatted once and reused with
+/// [`write_head_with_fields`].
+pub fn write_object_fields(h: &ResponseHead<'_>, out: &mut [u8]) -> Result<usize, HeadTooLarge> {
+    let mut c = Cursor::new(out);
+    write_fields(h, &mut c).map_err(|_| HeadTooLarge)?;
+    Ok(c.len())
+}
+
+/// Writes the head of `h` with `fields` in place of the fields that describe
+/// the body. With the bytes [`write_object_fields`] (or the range
+/// [`write_head_parts`] reports) gave for a head with the same such fields,
+/// the result is what [`write_head`] writes. Only the status line, `Date`
+/// and the connection's fields are formatted.
+pub fn write_head_with_fields(
+    h: &ResponseHead<'_>,
+    fields: &[u8],
+    out: &mut [u8],
+) -> Result<usize, HeadTooLarge> {
+    let mut c = Cursor::new(out);
+    write_start(h, &mut c).map_err(|_| HeadTooLarge)?;
+    c.put(fields).map_err(|_| HeadTooLarge)?;
+    write_end(h, &mut c).map_err(|_| HeadTooLarge)?;
     Ok(c.len())
 }
 
@@ -254,6 +304,29 @@ mod tests {
         );
         assert!(out.contains("Allow: GET, HEAD\r\n"));
         assert!(out.ends_with("Connection: close\r\n\r\n"));
+    }
+
+    #[test]
+    fn cached_fields_give_the_same_head() {
+        let mut h = ResponseHead::new(Status::Ok, 784_111_777, true);
+        h.content_type = Some(b"text/css");
+        h.content_length = Some(1234);
+        h.last_modified = Some(784_000_000);
+        h.etag = Some(b"\"2ebc6e80-4d2\"");
+        h.accept_ranges = true;
+        h.vary_accept_encoding = true;
+        let mut fields = [0u8; 512];
+        let n = write_object_fields(&h, &mut fields).unwrap();
+        let (len, range) = write_head_parts(&h, &mut [0u8; 1024]).unwrap();
+        assert_eq!(range.len(), n);
+        for keep_alive in [true, false] {
+            h.keep_alive = keep_alive;
+            h.date = Now::at(784_111_999);
+            let mut with = [0u8; 1024];
+            let m = write_head_with_fields(&h, &fields[..n], &mut with).unwrap();
+            assert_eq!(&with[..m], s(&h).as_bytes());
+            assert_eq!(m, if keep_alive { len } else { len - 5 });
+        }
     }
 
     #[test]

@@ -302,3 +302,105 @@ fn h2o_corpus_never_panics() {
     }
     assert!(files > 0);
 }
+
+/// Requests for `path` with every kind of condition, range and encoding.
+fn conditional_request(path: &'static str) -> impl Strategy<Value = Vec<u8>> {
+    let method = prop::sample::select(vec!["GET", "HEAD"]);
+    let extra = prop::sample::subsequence(
+        vec![
+            "Accept-Encoding: gzip\r\n",
+            "If-None-Match: \"5-a\"\r\n",
+            "If-None-Match: *\r\n",
+            "If-Modified-Since: Thu, 01 Jan 1970 00:00:05 GMT\r\n",
+            "If-Modified-Since: Thu, 01 Jan 1970 00:00:01 GMT\r\n",
+            "Range: bytes=0-3\r\n",
+            "Range: bytes=50-60\r\n",
+            "If-Range: \"5-a\"\r\n",
+            "Connection: close\r\n",
+        ],
+        0..4,
+    );
+    let version = prop::sample::select(vec!["HTTP/1.0", "HTTP/1.1"]);
+    (method, version, extra).prop_map(move |(m, v, e)| {
+        format!("{m} {path} {v}\r\nHost: a\r\n{}\r\n", e.concat()).into_bytes()
+    })
+}
+
+/// Two requests for the same file.
+fn conditional_pair() -> impl Strategy<Value = (Vec<u8>, Vec<u8>)> {
+    prop::sample::select(vec!["/a.css", "/b.html", "/c", "/d.tar.gz"])
+        .prop_flat_map(|p| (conditional_request(p), conditional_request(p)))
+}
+
+/// Fields a plan reported as formatted afresh, and the state they describe.
+type Fresh = Option<(tux_http::plan::FieldsKey, Vec<u8>)>;
+
+/// Plans `buf` for a file of `size` bytes and `mtime`, with `cached` fields;
+/// returns the plan, the head and the fresh fields it reports.
+fn plan_cached(
+    buf: &[u8],
+    size: u64,
+    mtime: u64,
+    cached: Option<(tux_http::plan::FieldsKey, &[u8])>,
+) -> (tux_http::plan::Plan, Vec<u8>, Fresh) {
+    let Ok(Parse::Complete { request, .. }) = parse_request(buf, &Limits::DEFAULT) else {
+        panic!("not a request: {buf:?}");
+    };
+    let c = Config {
+        compression: true,
+        ..Config::DEFAULT
+    };
+    let mut rb = [0u8; 4096 + 256];
+    let Route::Static(t) = route(&request, &c, &mut rb) else {
+        panic!("not routed: {buf:?}");
+    };
+    let m = ObjectMeta {
+        size,
+        mtime,
+        kind: ObjectKind::File,
+        world_readable: true,
+    };
+    let gz = ObjectMeta {
+        size: size / 2,
+        ..m
+    };
+    let obj = Object {
+        name: t.path,
+        lookup: Lookup::Found(m),
+        index: false,
+        gzip: Some(gz),
+    };
+    let mut fields = tux_http::plan::HeadFields {
+        cached,
+        fresh: None,
+    };
+    let mut head = [0u8; 2048];
+    let p = tux_http::plan::plan_static_with(&request, &c, &t, &obj, 100, &mut head, &mut fields)
+        .unwrap();
+    let fresh = fields.fresh.map(|(k, r)| (k, head[r].to_vec()));
+    (p, head[..p.head_len].to_vec(), fresh)
+}
+
+proptest! {
+    #![proptest_config(cfg(1000))]
+
+    /// Fields formatted for one request of a file and reused for another of the same
+    /// file give the head a fresh plan gives, whatever the second request asks and
+    /// whether the file changed in between (then they must not be used).
+    #[test]
+    fn cached_fields_change_nothing(
+        (first, second) in conditional_pair(),
+        changed in prop::sample::select(vec![(10u64, 5u64), (10, 6), (11, 5)]),
+    ) {
+        let (_, _, fresh) = plan_cached(&first, 10, 5, None);
+        let (size, mtime) = changed;
+        let (want, want_head, _) = plan_cached(&second, size, mtime, None);
+        let cached = fresh.as_ref().map(|(k, b)| (*k, b.as_slice()));
+        let (got, got_head, _) = plan_cached(&second, size, mtime, cached);
+        prop_assert_eq!(got, want);
+        prop_assert_eq!(
+            String::from_utf8_lossy(&got_head),
+            String::from_utf8_lossy(&want_head)
+        );
+    }
+}
