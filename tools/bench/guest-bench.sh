@@ -34,8 +34,11 @@ mkdir -p /var/log/nginx /var/lib/nginx /run /var/cache/lighttpd /var/lock
 start() {
 	case $1 in
 	tux)
+		# No per-source limit: the load (and the 10,000 idle connections of the
+		# memory runs) comes from one address, and nginx has no such limit either.
 		echo /srv/www >$S/documentroot && echo 80 >$S/port && echo 0 >$S/logging &&
-			echo 100000 >$S/max_connect && echo 1 >$S/running
+			echo 100000 >$S/max_connect && echo 0 >$S/max_connect_per_source &&
+			echo 1 >$S/running
 		PORT=80 ;;
 	nginx) echo 0 >$S/running; nginx -c /bench/nginx.conf; PORT=8080 ;;
 	lighttpd) echo 0 >$S/running; lighttpd -f /bench/lighttpd.conf; PORT=8081 ;;
