@@ -136,6 +136,8 @@ struct Inner {
     /// A response ended with `more` because a pipelined request followed it: the socket
     /// holds back its last partial segment until the run pushes it.
     corked: bool,
+    /// The time the current run reckons timeouts from (its thread's batch time).
+    batch_ms: i64,
 }
 
 impl Connection {
@@ -165,6 +167,7 @@ impl Connection {
                     user: None,
                     generated: KVec::new(),
                     corked: false,
+                    batch_ms: 0,
                 }),
                 server,
                 expired: Atomic::new(false),
@@ -222,8 +225,13 @@ impl Connection {
     }
 
     fn set_deadline(&self, ms_from_now: i64) {
+        self.set_deadline_from(clock::monotonic_ms(), ms_from_now);
+    }
+
+    /// Sets the deadline `ms_from_now` after monotonic time `now`.
+    fn set_deadline_from(&self, now: i64, ms_from_now: i64) {
         self.deadline
-            .store(clock::monotonic_ms().saturating_add(ms_from_now), Relaxed);
+            .store(now.saturating_add(ms_from_now), Relaxed);
     }
 }
 
@@ -263,6 +271,7 @@ impl Connection {
         if inner.stream.is_none() {
             return;
         }
+        inner.batch_ms = this.worker.batch_ms();
         let step = if expired {
             Step::Close
         } else {
@@ -342,11 +351,14 @@ impl Inner {
                 if !keep_alive {
                     return Step::Close;
                 }
-                conn.set_deadline(if self.used > 0 {
-                    cfg.header_ms
-                } else {
-                    cfg.keepalive_ms
-                });
+                conn.set_deadline_from(
+                    self.batch_ms,
+                    if self.used > 0 {
+                        cfg.header_ms
+                    } else {
+                        cfg.keepalive_ms
+                    },
+                );
                 continue;
             }
             if self.discard > 0 {
@@ -375,7 +387,7 @@ impl Inner {
                 Ok(n) => {
                     if self.used == 0 && self.discard == 0 {
                         // The first bytes of a request: it has header_timeout to complete.
-                        conn.set_deadline(cfg.header_ms);
+                        conn.set_deadline_from(self.batch_ms, cfg.header_ms);
                     }
                     self.used = self.used.saturating_add(n);
                     STATS.bytes_received.add(n as u64, Relaxed);
@@ -586,7 +598,7 @@ impl Inner {
                 Ok(n) => {
                     r.head_sent = r.head_sent.saturating_add(n);
                     STATS.bytes_sent.add(n as u64, Relaxed);
-                    conn.set_deadline(cfg.header_ms);
+                    conn.set_deadline_from(self.batch_ms, cfg.header_ms);
                 }
                 Err(e) if e == EAGAIN => return Ok(false),
                 Err(_) => return Err(Step::Close),
@@ -598,7 +610,7 @@ impl Inner {
                 Ok(n) => {
                     r.static_sent = r.static_sent.saturating_add(n);
                     STATS.bytes_sent.add(n as u64, Relaxed);
-                    conn.set_deadline(cfg.header_ms);
+                    conn.set_deadline_from(self.batch_ms, cfg.header_ms);
                 }
                 Err(e) if e == EAGAIN => return Ok(false),
                 Err(_) => return Err(Step::Close),
@@ -613,7 +625,7 @@ impl Inner {
                 Ok(n) => {
                     r.generated_sent = r.generated_sent.saturating_add(n);
                     STATS.bytes_sent.add(n as u64, Relaxed);
-                    conn.set_deadline(cfg.header_ms);
+                    conn.set_deadline_from(self.batch_ms, cfg.header_ms);
                 }
                 Err(e) if e == EAGAIN => return Ok(false),
                 Err(_) => return Err(Step::Close),
@@ -633,7 +645,7 @@ impl Inner {
                     Ok(0) => return Err(Step::Close),
                     Ok(n) => {
                         STATS.bytes_sent.add(n as u64, Relaxed);
-                        conn.set_deadline(cfg.header_ms);
+                        conn.set_deadline_from(self.batch_ms, cfg.header_ms);
                         share = share.saturating_sub(n);
                     }
                     Err(e) if e == EAGAIN => return Ok(false),

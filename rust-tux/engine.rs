@@ -20,7 +20,7 @@
 
 mod ready;
 
-use crate::{conn::Connection, server::Shared};
+use crate::{clock, conn::Connection, server::Shared};
 use kernel::{
     cpu::CpuId,
     kthread::{self, Context, KThread},
@@ -51,6 +51,9 @@ pub(crate) struct Worker {
     idle: Atomic<bool>,
     /// The thread, once started.
     task: SetOnce<ARef<Task>>,
+    /// Monotonic milliseconds, read once per batch: what the batch's connections
+    /// reckon their timeouts from.
+    batch_ms: Atomic<i64>,
 }
 
 impl Worker {
@@ -60,6 +63,7 @@ impl Worker {
                 ready: ReadyList::new(),
                 idle: Atomic::new(false),
                 task: SetOnce::new(),
+                batch_ms: Atomic::new(clock::monotonic_ms()),
             },
             GFP_KERNEL,
         )?)
@@ -73,6 +77,16 @@ impl Worker {
         }
     }
 
+    /// The time at the start of the current batch, monotonic milliseconds.
+    pub(crate) fn batch_ms(&self) -> i64 {
+        self.batch_ms.load(Relaxed)
+    }
+
+    /// Starts a batch: reads the clock.
+    fn tick(&self) {
+        self.batch_ms.store(clock::monotonic_ms(), Relaxed);
+    }
+
     fn wake(&self) {
         if let Some(task) = self.task.as_ref() {
             task.wake_up();
@@ -81,6 +95,7 @@ impl Worker {
 
     /// Closes the list and runs what it held. For a stopped server, whose threads are gone.
     fn drain(&self) {
+        self.tick();
         for conn in self.ready.close() {
             Connection::run(conn);
         }
@@ -157,6 +172,7 @@ pub(crate) fn wake_acceptor(shared: &Shared) {
 /// A server thread: accepts and serves until its server stops.
 fn serve(ctx: &Context, shared: &Arc<Shared>, me: &Arc<Worker>) {
     while !ctx.should_stop() {
+        me.tick();
         if shared.accept_pending.xchg(false, Full) {
             shared.accept_some(me);
         }
