@@ -1,10 +1,13 @@
 #!/bin/sh
 # Beyond max_connect, a new connection is answered 503 and closed, and the
-# server keeps serving once connections go away.
+# server keeps serving once connections go away. The slots are taken by
+# connections that send nothing, so defer_accept is off: with it, they would
+# be accepted only after its period.
 S=/proc/sys/net/tux
-restore() { echo 1024 >$S/max_connect; echo 1 >$S/running; }
+restore() { echo 1024 >$S/max_connect; echo 1 >$S/defer_accept; echo 1 >$S/running; }
 trap restore EXIT
-echo 2 >$S/max_connect && echo 1 >$S/running || { echo "cannot set max_connect"; exit 1; }
+echo 2 >$S/max_connect && echo 0 >$S/defer_accept && echo 1 >$S/running ||
+	{ echo "cannot set max_connect"; exit 1; }
 # Two idle connections take both slots.
 (sleep 6 | nc 127.0.0.1 80 >/dev/null 2>&1) &
 (sleep 6 | nc 127.0.0.1 80 >/dev/null 2>&1) &

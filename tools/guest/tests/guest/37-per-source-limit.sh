@@ -3,15 +3,18 @@
 # the limit at 4, four idle connections from 127.0.0.2 leave a fifth from
 # 127.0.0.2 answered 503, while 127.0.0.3 and 127.0.0.4 are still served;
 # the refusal is counted apart from max_connect's, and with the limit at 0
-# (off) the same fifth connection is served.
+# (off) the same fifth connection is served. The held connections send
+# nothing, so defer_accept is off: with it, they would be accepted only after
+# its period.
 command -v srcconns >/dev/null 2>&1 || { echo "srcconns is not installed in the guest"; exit 1; }
 S=/proc/sys/net/tux
-restore() { echo 512 >$S/max_connect_per_source; echo 1 >$S/running; }
+restore() { echo 512 >$S/max_connect_per_source; echo 1 >$S/defer_accept; echo 1 >$S/running; }
 trap restore EXIT
 [ "$(cat $S/max_connect_per_source)" = 512 ] || { echo "default max_connect_per_source is not 512"; exit 1; }
 before=$(awk '/^connections_refused_per_source / { print $2 }' /proc/net/tux/stats)
 [ -n "$before" ] || { echo "no connections_refused_per_source in /proc/net/tux/stats"; exit 1; }
-echo 4 >$S/max_connect_per_source && echo 1 >$S/running || { echo "cannot set max_connect_per_source"; exit 1; }
+echo 4 >$S/max_connect_per_source && echo 0 >$S/defer_accept && echo 1 >$S/running ||
+	{ echo "cannot set max_connect_per_source"; exit 1; }
 out=$(srcconns 127.0.0.2 4 80 127.0.0.2 127.0.0.3 127.0.0.4)
 echo "$out"
 echo "$out" | grep -qx '127.0.0.2 503' || { echo "a fifth connection from 127.0.0.2 was not refused with 503"; exit 1; }
