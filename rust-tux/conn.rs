@@ -138,8 +138,6 @@ struct Inner {
     corked: bool,
     /// The time the current run reckons timeouts from (its thread's batch time).
     batch_ms: i64,
-    /// In this run, a receive took less than it could: the socket was empty then.
-    drained: bool,
 }
 
 impl Connection {
@@ -170,7 +168,6 @@ impl Connection {
                     generated: KVec::new(),
                     corked: false,
                     batch_ms: 0,
-                    drained: false,
                 }),
                 server,
                 expired: Atomic::new(false),
@@ -275,7 +272,6 @@ impl Connection {
             return;
         }
         inner.batch_ms = this.worker.batch_ms();
-        inner.drained = false;
         let step = if expired {
             Step::Close
         } else {
@@ -383,24 +379,12 @@ impl Inner {
             let Some(stream) = self.stream.as_ref() else {
                 return Step::Close;
             };
-            if self.drained && stream.is_established() {
-                // The last receive of this run emptied the socket, and what arrived since
-                // has called the socket callback, which queued the next run (the
-                // connection is off its ready list while it runs): no need to find the
-                // socket empty again. Not when the peer has closed or reset the
-                // connection: its FIN may have come with the data, before the run, and
-                // only the next receive tells.
-                self.release_buffers_if_idle(&conn.server);
-                return Step::Wait;
-            }
             let Some(free) = self.input.get_mut(self.used..) else {
                 return Step::Close;
             };
-            let room = free.len();
             match stream.recv(free) {
                 Ok(0) => return Step::Close,
                 Ok(n) => {
-                    self.drained = n < room;
                     if self.used == 0 && self.discard == 0 {
                         // The first bytes of a request: it has header_timeout to complete.
                         conn.set_deadline_from(self.batch_ms, cfg.header_ms);
