@@ -48,7 +48,14 @@ start() {
 			insmod /lib/modules/tux_ceiling.ko port=$CEILING_PORT
 		PORT=$CEILING_PORT ;;
 	esac
-	sleep 1
+	# Serving, not just started: a server may take longer than a second to
+	# listen on a loaded guest (nginx after TUX closed 10,000 connections did).
+	i=0
+	until wget -q -O /dev/null "http://127.0.0.1:$PORT/1k.bin" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -lt 60 ] || { echo "BENCH-ERROR start: $1 does not answer on port $PORT"; break; }
+		sleep 0.5
+	done
 }
 
 stop() {
