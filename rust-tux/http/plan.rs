@@ -439,7 +439,7 @@ pub struct FieldsKey {
 }
 
 /// The fields of a `200` head that describe the body (`Content-Type` to
-/// `Vary`, see [`response::write_object_fields`]), formatted once per object.
+/// `Vary`, see [`super::response::write_object_fields`]), formatted once per object.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct HeadFields<'c> {
     /// Fields an earlier plan formatted for the same object name, and the
