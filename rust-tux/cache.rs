@@ -44,7 +44,7 @@ pub(crate) const SLOTS: usize = 256;
 /// Longest time an entry is used without a new lookup.
 pub(crate) const MAX_AGE_MS: i64 = 1000;
 /// Most bytes of response-head fields an entry keeps.
-pub(crate) const FIELDS_MAX: usize = 384;
+const FIELDS_MAX: usize = 384;
 
 struct Entry {
     key: KVec<u8>,

@@ -8,7 +8,7 @@
 //! request and buffers, and gets back a plan and the file to send.
 
 use crate::{
-    cache::{Cached, FIELDS_MAX},
+    cache::Cached,
     config::Config,
     http::{
         accesslog,
@@ -159,13 +159,13 @@ pub(crate) fn respond(
         }
         None => &cfg.plan,
     };
-    // The head fields describing the object, as an earlier response formatted them.
-    let mut kept = [0u8; FIELDS_MAX];
+    // The head fields describing the object, as an earlier response formatted them,
+    // copied into `gz_buf` (free again once the `.gz` variant was looked up).
     let key_len = object_key(host, name, key_buf);
     let key = key_len.and_then(|n| key_buf.get(..n));
-    let cached = key.and_then(|k| server.cache.fields(k, &mut kept));
+    let cached = key.and_then(|k| server.cache.fields(k, gz_buf));
     let mut fields = plan::HeadFields {
-        cached: cached.and_then(|(state, n)| Some((state, kept.get(..n)?))),
+        cached: cached.and_then(|(state, n)| Some((state, gz_buf.get(..n)?))),
         fresh: None,
     };
     let plan = match plan::plan_static_with(req, plan_cfg, &target, &obj, now, head, &mut fields) {
