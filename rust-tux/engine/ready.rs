@@ -88,9 +88,10 @@ impl<T: Linked> ReadyList<T> {
         let mut head = self.head.load(Relaxed);
         loop {
             if head == closed() {
-                // Nobody will take it: give the reference back.
+                // Nobody will take it: give the reference back, and the item is on no list.
                 // SAFETY: `new` came from `Arc::into_raw` just above and was not published.
                 drop(unsafe { Arc::from_raw(new) });
+                link.queued.xchg(false, Full);
                 return false;
             }
             link.next.store(head, Relaxed);
