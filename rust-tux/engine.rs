@@ -45,6 +45,8 @@ const NICE: i32 = -5;
 
 /// What a server thread serves, shared with the connections it accepted.
 pub(crate) struct Worker {
+    /// The CPU its thread is bound to.
+    cpu: CpuId,
     /// Connections with something to do.
     ready: ReadyList<Connection>,
     /// The thread is asleep or going to sleep: whoever gives it work wakes it.
@@ -57,9 +59,10 @@ pub(crate) struct Worker {
 }
 
 impl Worker {
-    fn new() -> Result<Arc<Self>> {
+    fn new(cpu: CpuId) -> Result<Arc<Self>> {
         Ok(Arc::new(
             Worker {
+                cpu,
                 ready: ReadyList::new(),
                 idle: Atomic::new(false),
                 task: SetOnce::new(),
@@ -112,25 +115,24 @@ impl Threads {
     /// Makes a worker for every online CPU, for a server to be made with them.
     pub(crate) fn workers() -> Result<KVec<Arc<Worker>>> {
         let mut workers = KVec::new();
-        for _ in kthread::online_cpus() {
-            workers.push(Worker::new()?, GFP_KERNEL)?;
-        }
-        if workers.is_empty() {
-            workers.push(Worker::new()?, GFP_KERNEL)?;
+        for cpu in kthread::online_cpus() {
+            workers.push(Worker::new(cpu)?, GFP_KERNEL)?;
         }
         Ok(workers)
     }
 
-    /// Starts one thread for each of `shared`'s workers, bound to a CPU of its own.
+    /// Starts one thread for each of `shared`'s workers, bound to the worker's CPU.
     pub(crate) fn start(shared: &Arc<Shared>) -> Result<Self> {
         let mut threads = KVec::with_capacity(shared.workers.len(), GFP_KERNEL)?;
-        let mut cpus = kthread::online_cpus();
-        for (i, worker) in shared.workers.iter().enumerate() {
-            let cpu = cpus.next().or_else(|| CpuId::from_u32(0)).ok_or(EINVAL)?;
+        for worker in shared.workers.iter() {
             let (s, w) = (shared.clone(), worker.clone());
-            let thread = KThread::new_on_cpu(c"tux", cpu, move |ctx| serve(ctx, &s, &w))
+            let thread = KThread::new_on_cpu(c"tux", worker.cpu, move |ctx| serve(ctx, &s, &w))
                 .inspect_err(|e| {
-                    pr_err!("cannot start server thread {}: error {}\n", i, e.to_errno())
+                    pr_err!(
+                        "cannot start the server thread of CPU {}: error {}\n",
+                        worker.cpu.as_u32(),
+                        e.to_errno()
+                    )
                 })?;
             thread.set_nice(NICE);
             worker.task.populate(ARef::from(thread.task()));
