@@ -30,7 +30,15 @@ def qemu_argv(kernel, initrd, mode, forwards, accel="tcg", smp=2, mem="1024M",
         accel_args = ["-accel", "tcg,thread=multi", "-cpu", "max"]
     fwd = "".join(f",hostfwd=tcp:127.0.0.1:{h}-:{g}" for h, g in forwards)
     # tux.docroot= on the command line starts the in-kernel server at boot.
-    cmdline = (f"console=ttyS0 panic=-1 oops=panic tux.mode={mode} "
+    #
+    # no5lvl: "-cpu max" offers LA57, so the kernel runs with 5-level paging
+    # and its direct map at 0xff11000000000000. identify_cpu() clears
+    # boot_cpu_data's capabilities before reading them again, and until
+    # alternatives are patched pgtable_l5_enabled() reads that array: an
+    # interrupt in the window sees a 4-level address space, and KASAN calls
+    # the irq_desc lock a wild access and panics the debug kernel at 0.003 s
+    # (seen once in CI, 2026-12-03). 4-level paging has no such window.
+    cmdline = (f"console=ttyS0 panic=-1 oops=panic no5lvl tux.mode={mode} "
                f"tux.docroot=/srv/www tux.port={GUEST_HTTP_PORT} {append}").strip()
     return ["qemu-system-x86_64", *accel_args, "-smp", str(smp), "-m", mem,
             "-nodefaults", "-no-reboot", "-display", "none",
