@@ -28,16 +28,21 @@ for applet in $("$busybox" --list); do
 	[ "$applet" = busybox ] && continue
 	[ -e "$stage/bin/$applet" ] || ln -s busybox "$stage/bin/$applet"
 done
+# copy_libs PROG: the shared libraries PROG needs, at their host paths.
+copy_libs() {
+	local lib
+	for lib in $(ldd "$1" 2>/dev/null | awk '/=> \// { print $3 } /^\t\// { print $1 }'); do
+		mkdir -p "$stage$(dirname "$lib")"
+		cp -L "$lib" "$stage$lib"
+	done
+}
 # Host programs the guest tests use, with the shared libraries they need.
 GUEST_PROGRAMS=${GUEST_PROGRAMS:-/usr/bin/wrk}
 for prog in $GUEST_PROGRAMS; do
 	[ -x "$prog" ] || die "$prog is missing: run 'make deps'"
 	mkdir -p "$stage$(dirname "$prog")"
 	cp -L "$prog" "$stage$prog"
-	for lib in $(ldd "$prog" | awk '/=> \// { print $3 } /^\t\// { print $1 }'); do
-		mkdir -p "$stage$(dirname "$lib")"
-		cp -L "$lib" "$stage$lib"
-	done
+	copy_libs "$prog"
 done
 # The project's own userspace (the tux daemon, libtux examples, test
 # programs), built by the caller: copied to /usr/bin with their libraries.
@@ -45,11 +50,27 @@ for tool in ${GUEST_TOOLS:-}; do
 	[ -x "$tool" ] || die "$tool is missing (GUEST_TOOLS): build it first"
 	# Debug builds: keep the symbols, drop the DWARF (most of their size).
 	objcopy --strip-debug "$tool" "$stage/usr/bin/$(basename "$tool")"
-	for lib in $(ldd "$tool" 2>/dev/null | awk '/=> \// { print $3 } /^\t\// { print $1 }'); do
-		mkdir -p "$stage$(dirname "$lib")"
-		cp -L "$lib" "$stage$lib"
-	done
+	copy_libs "$tool"
 done
+# make run: the daemon's configuration (RUN_CONFIG, default
+# tools/guest/etc/tux.toml), the CGI examples, and the user's own programs
+# (RUN_MODULES, make run MODULES=...), which the guest starts at boot.
+if [ "${TUX_GUEST_RUN:-0}" = 1 ]; then
+	config=${RUN_CONFIG:-$TUX_ROOT/tools/guest/etc/tux.toml}
+	[ -f "$config" ] || die "TUX_CONFIG '$config' is not a file"
+	cp "$config" "$stage/etc/tux.toml"
+	mkdir -p "$stage/srv/cgi-bin" "$stage/etc/tux"
+	cp "$TUX_ROOT"/tools/guest/cgi-bin/* "$stage/srv/cgi-bin/"
+	: >"$stage/etc/tux/autostart"
+	for prog in ${RUN_MODULES:-}; do
+		[ -f "$prog" ] && [ -x "$prog" ] || die "MODULES: '$prog' is not an executable file"
+		name=$(basename "$prog")
+		[ -e "$stage/usr/bin/$name" ] && die "MODULES: '$name' would replace the guest's own /usr/bin/$name: rename it"
+		cp -L "$prog" "$stage/usr/bin/$name"
+		copy_libs "$prog"
+		echo "$name" >>"$stage/etc/tux/autostart"
+	done
+fi
 # Kernel modules of the booted kernel (GUEST_MODULES: a directory of .ko).
 if [ -n "${GUEST_MODULES:-}" ]; then
 	mkdir -p "$stage/lib/modules"
