@@ -15,6 +15,15 @@ DOCROOT ?= tools/guest/www
 PORT ?= 8080
 FLAVOR ?= lean
 export PORT ACCEL SMP MEM APPEND
+# MODULES: programs of yours (paths) to copy into the guest with their
+# shared libraries and start at boot; TUX_CONFIG: the daemon's
+# configuration instead of tools/guest/etc/tux.toml.
+MODULES ?=
+TUX_CONFIG ?=
+# The guest's own userland: the tux daemon, the libtux examples and the C
+# example on raw tux(2) (Documentation/tux/libtux.rst).
+USERLAND := target/debug
+RUN_TOOLS := $(USERLAND)/tux $(addprefix $(USERLAND)/examples/,hello json postpone redirect hello-c)
 
 # Campaign sizes: make soak, make fuzz, make tuxfuzz (make test runs short
 # versions; see tools/test.sh).
@@ -22,11 +31,13 @@ SOAK_REQUESTS ?= 1000000
 FUZZ_SECONDS ?= 600
 TUXFUZZ_CALLS ?= 1000000
 
-.PHONY: help deps kernel defconfig run test test-lean test-debug soak fuzz tuxfuzz bench patches tree initramfs check-host clean-build
+.PHONY: help deps kernel defconfig run userland doc test test-lean test-debug soak fuzz tuxfuzz bench patches tree initramfs check-host clean-build
 
 help:
 	@echo "tux make targets:"
 	@echo "  make run [DOCROOT=dir] [PORT=n]  set up everything, build and boot the TUX kernel in QEMU"
+	@echo "      [MODULES=\"prog ...\"] [TUX_CONFIG=file]  with your programs started at boot, your daemon config"
+	@echo "  make doc                         the API docs of libtux, tux-abi and tux-http (target/doc)"
 	@echo "  make test                         run every test layer (host, patches, lean and debug kernels: KUnit, QEMU e2e)"
 	@echo "  make test-lean / make test-debug  the same with one kernel (debug: KASAN, UBSAN, lockdep, kmemleak)"
 	@echo "  make soak [SOAK_REQUESTS=n]       the debug kernel's e2e run with the full soak (1,000,000 requests) and kmemleak"
@@ -55,14 +66,25 @@ defconfig: deps
 patches:
 	@tools/gen-patches.sh
 
-initramfs:
-	@tools/mkinitramfs.sh $(TUX_CACHE)/initramfs-run.cpio.gz $(DOCROOT)
+userland: deps
+	@cargo build -q -p tux -p libtux --bins --examples
+	@cc -O2 -Wall -I syscall-abi/include/uapi -o $(USERLAND)/examples/hello-c tools/libtux/examples/c/hello.c
+
+initramfs: userland
+	@TUX_GUEST_RUN=1 GUEST_TOOLS="$(RUN_TOOLS)" RUN_MODULES="$(abspath $(MODULES))" \
+		RUN_CONFIG="$(if $(TUX_CONFIG),$(abspath $(TUX_CONFIG)))" \
+		tools/mkinitramfs.sh $(TUX_CACHE)/initramfs-run.cpio.gz $(DOCROOT)
 
 run: kernel initramfs
 	@tools/run.py $(TUX_CACHE)/bzImage-$(FLAVOR) $(TUX_CACHE)/initramfs-run.cpio.gz
 
 test:
 	@tools/test.sh
+
+# rustdoc of the userspace crates, warnings as errors (make test checks it).
+doc:
+	RUSTDOCFLAGS="-D warnings" cargo doc -q --no-deps -p libtux -p tux-abi -p tux-http
+	@echo "docs: target/doc/libtux/index.html (tux-abi: target/doc/tux_abi, tux-http: target/doc/tux_http)"
 
 # Benchmarks (never part of make test): BENCH_QUICK=1 for a short run.
 bench: kernel

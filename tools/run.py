@@ -9,6 +9,15 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tuxvm  # noqa: E402
 
 
+def run_cmdline(port):
+    """The kernel command line of make run: no KUnit suites at boot (they
+    belong to make test), only warnings and worse on the console (dmesg has
+    the rest), and the host port for the guest's banner. APPEND comes last,
+    so APPEND=loglevel=7 brings the messages back."""
+    return " ".join(["kunit.enable=0", "quiet", f"tuxguest.hostport={port}",
+                     os.environ.get("APPEND", "")]).strip()
+
+
 def main():
     kernel, initrd = sys.argv[1], sys.argv[2]
     port = int(os.environ.get("PORT") or 8080)
@@ -17,7 +26,7 @@ def main():
     accel = tuxvm.choose_accel(kernel, initrd)
     argv = tuxvm.qemu_argv(kernel, initrd, "run", [(port, tuxvm.GUEST_HTTP_PORT)],
                            accel=accel, smp=smp, mem=mem,
-                           append=os.environ.get("APPEND", ""), interactive=True)
+                           append=run_cmdline(port), interactive=True)
     tuxvm.log(f"booting {kernel} under {accel.upper()} ({smp} vCPUs, {mem})")
     tuxvm.log(f"guest port {tuxvm.GUEST_HTTP_PORT} is forwarded to http://127.0.0.1:{port}/")
     tuxvm.log("serial console follows; 'poweroff -f' in the guest or Ctrl-A X ends QEMU")
