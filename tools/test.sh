@@ -3,11 +3,13 @@
 #
 #   deps      make deps (a failure here fails everything after it)
 #   patches   the series applies with git am on the pinned tree; checkpatch
-#   host      cargo test of the workspace, rustfmt, clippy, the e2e parser self-test
+#   host      cargo test of the workspace, rustfmt, clippy, make doc, the e2e parser self-test
 #   fuzz      every cargo-fuzz target of the HTTP core, TUX_FUZZ_SECONDS (20) each
 #   kernel-F  the TUX kernel of flavor F builds (lean, then debug), in the
 #             background while the layers before it run (see start_prebuild)
 #   e2e-F     one QEMU boot of it: KUnit (KTAP), in-guest tests, host tests
+#   run       make run as a user meets it: the first-module walk-through of
+#             Documentation/tux/libtux.rst, the guest's daemon, modules, CGI
 #
 # Both kernels run by default; TUX_TEST_FLAVORS=lean (make test-lean) or
 # debug (make test-debug) runs one. make test runs the short versions of the
@@ -178,7 +180,7 @@ if runs host; then
 	host_expected= listed=
 	if cargo test --workspace -- --list >"$LOGS/cargo-list.log" 2>&1; then
 		listed=$(awk '/^[0-9]+ tests?, [0-9]+ benchmarks?$/ { n += $1 } END { print n + 0 }' "$LOGS/cargo-list.log")
-		host_expected=$((listed - ci + 4)) # and rustfmt, rustfmt-kernel, clippy, e2e-selftest
+		host_expected=$((listed - ci + 5)) # and rustfmt, rustfmt-kernel, clippy, doc, e2e-selftest
 fi
 if [ "$rc" != 0 ] && [ "$cf" = 0 ]; then
 	echo "FAIL cargo test (exit $rc without a failed test: build error? log: $LOGS/cargo-test.log)"
@@ -204,6 +206,8 @@ if check clippy "$LOGS/clippy.log" cargo clippy --workspace --all-targets -q -- 
 else
 	f=$((f + 1))
 fi
+# make doc: the API docs of the userspace crates, warnings as errors.
+if check doc "$LOGS/doc.log" make -C "$TUX_ROOT" --no-print-directory doc; then p=$((p + 1)); else f=$((f + 1)); fi
 # The e2e harness finds results missing from a console (tools/test/e2e_selftest.py).
 if check e2e-selftest "$LOGS/e2e-selftest.log" python3 "$TUX_ROOT/tools/test/e2e_selftest.py"; then
 	p=$((p + 1))
@@ -372,6 +376,26 @@ if runs kernel; then
 		kernel_and_e2e "$1" "${2:-}"
 		shift
 	done
+fi
+
+# --- run ---------------------------------------------------------------
+# make run as a user meets it, with the lean kernel: "Your first module" of
+# Documentation/tux/libtux.rst step by step (cargo new outside the tree, the
+# document's code, make run MODULES=..., curl through the forwarded port),
+# the daemon, modules and CGI of the default guest, and TUX_CONFIG
+# (tools/test/first_module.py). After the kernels' layers: make run's own
+# kernel build must not race theirs.
+if [ "$mode" = test ] && [[ " $flavors " == *" lean "* ]]; then
+	if [ $tree_ok = 1 ]; then
+		python3 "$TUX_ROOT/tools/test/first_module.py" --work "$TUX_CACHE/first-module" \
+			--logs "$LOGS" 2>&1 | tee "$LOGS/run.log" | grep -E '^(PASS|FAIL) '
+		read -r rp rf re < <(sed -nE 's/^run: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) expected$/\1 \2 \3/p' \
+			"$LOGS/run.log" | tail -n 1)
+		layer run "${rp:-0}" "${rf:-1}" "${re:-1}"
+	else
+		echo "FAIL run (not run: the kernel tree did not build)"
+		layer run 0 1
+	fi
 fi
 
 echo
