@@ -118,7 +118,8 @@ impl Port {
     fn new(port: u16, body_len: usize, close: bool, pages: Arc<KVec<Page>>) -> Result<Arc<Self>> {
         let mut canned = KVec::new();
         let head = [
-            &b"HTTP/1.1 200 OK\r\nServer: tux-ceiling\r\nContent-Type: application/octet-stream\r\n"[..],
+            &b"HTTP/1.1 200 OK\r\nServer: tux-ceiling\r\n"[..],
+            &b"Content-Type: application/octet-stream\r\n"[..],
             if close {
                 &b"Connection: close\r\n"[..]
             } else {

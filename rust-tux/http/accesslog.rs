@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Access log lines in the Combined Log Format.
 //!
 //! ```text

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! ETags, conditional requests (RFC 9110 §13) and byte ranges (§14).
 
 use super::cursor::Cursor;

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Bounded byte writer used by the response and ETag formatters.
 
 /// The output buffer is too small.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! HTTP-date (RFC 9110 §5.6.7): IMF-fixdate formatting, and parsing of
 //! IMF-fixdate plus the obsolete RFC 850 and asctime forms.
 //!

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! File extension → Content-Type.
 //!
 //! The default table follows nginx's stock `mime.types` (no charset is

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Sans-IO HTTP/1.1 core of tux.
 //!
 //! Everything in this module is pure computation over caller-provided

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Zero-copy, incremental HTTP/1.x request-head parser (RFC 9112).
 //!
 //! [`parse_request`] is called with everything received so far. It either

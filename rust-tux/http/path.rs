@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Request path → safe relative filesystem path, and Host → vhost directory.
 //!
 //! [`resolve_path`] percent-decodes the path one segment at a time and

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! The request planner: from a parsed request to a response plan.
 //!
 //! File lookup is I/O, so planning is split in two pure steps:

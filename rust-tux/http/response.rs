@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Response head serialisation into a caller buffer.
 //!
 //! Every value that could carry client bytes (`Location`) is

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! HTTP status codes used by tux, their reason phrases and error bodies.
 
 /// A response status that tux can produce.
