@@ -31,7 +31,7 @@ SOAK_REQUESTS ?= 1000000
 FUZZ_SECONDS ?= 600
 TUXFUZZ_CALLS ?= 1000000
 
-.PHONY: help deps kernel defconfig run userland doc test test-lean test-debug soak fuzz tuxfuzz bench patches tree initramfs check-host clean-build
+.PHONY: help deps kernel defconfig run userland doc series bisect-check test test-lean test-debug soak fuzz tuxfuzz bench patches tree initramfs check-host clean-build
 
 help:
 	@echo "tux make targets:"
@@ -48,6 +48,8 @@ help:
 	@echo "  make kernel [FLAVOR=lean|defconfig]  build bzImage in \$$TUX_CACHE/build-FLAVOR"
 	@echo "  make defconfig                    configure x86_64_defconfig + CONFIG_TUX (FLAVOR=defconfig)"
 	@echo "  make patches                      regenerate linux-patches/ from the kernel tree"
+	@echo "  make series [SERIES_DIR=dir]      export all of TUX as one git-am-able series with a cover letter"
+	@echo "  make bisect-check                 every prefix of that series builds, checkpatch --strict on each"
 	@echo "  make check-host                   host tests only (cargo test, fmt, clippy)"
 
 deps:
@@ -65,6 +67,15 @@ defconfig: deps
 
 patches:
 	@tools/gen-patches.sh
+
+# The self-contained series: linux-patches/ plus the subsystem and the ABI as
+# files of the tree (Documentation/tux/build.rst, "Taking the series").
+SERIES_DIR ?= $(TUX_CACHE)/series
+series: deps
+	@tools/series.sh $(SERIES_DIR)
+
+bisect-check: deps
+	@tools/test/series.sh bisect
 
 userland: deps
 	@cargo build -q -p tux -p libtux --bins --examples
