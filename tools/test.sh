@@ -10,6 +10,9 @@
 #   e2e-F     one QEMU boot of it: KUnit (KTAP), in-guest tests, host tests
 #   run       make run as a user meets it: the first-module walk-through of
 #             Documentation/tux/libtux.rst, the guest's daemon, modules, CGI
+#   series    the exported series (make series) applied with git am to a clean
+#             tree, built, booted, serving a request (its build runs in the
+#             background during the last e2e layer)
 #
 # Both kernels run by default; TUX_TEST_FLAVORS=lean (make test-lean) or
 # debug (make test-debug) runs one. make test runs the short versions of the
@@ -103,6 +106,14 @@ start_prebuild() { # FLAVOR
 	) &
 	prebuild_pid=$!
 	echo "kernel/build-$1: building in the background (log: $LOGS/kernel-build-$1.log)"
+}
+# The series layer's export, git am and build (tools/test/series.sh
+# prepare), in the background like the kernels.
+series_pid=""
+start_series() {
+	(LOGS=$LOGS nice -n 10 "$TUX_ROOT/tools/test/series.sh" prepare >"$LOGS/series-prepare.log" 2>&1) &
+	series_pid=$!
+	echo "series: export, git am and build in the background (log: $LOGS/series-prepare.log)"
 }
 # build_kernel FLAVOR: the kernel layer's check, by a build here or by waiting
 # for the background one.
@@ -340,6 +351,8 @@ kernel_and_e2e() { # FLAVOR [NEXT]: NEXT's kernel is built during FLAVOR's e2e
 		layer "kernel-$flavor" 0 1 1
 	fi
 	[ $tree_ok = 1 ] && [ -n "$next" ] && start_prebuild "$next"
+	# The last flavor's e2e run: the exported series builds meanwhile.
+	[ $tree_ok = 1 ] && [ -z "$next" ] && [ "$mode" = test ] && start_series
 	if [ $fixture_ok = 0 ] && check "e2e/fixture" "$LOGS/fixture.log" build_fixture; then
 		fixture_ok=1
 	fi
@@ -395,6 +408,29 @@ if [ "$mode" = test ] && [[ " $flavors " == *" lean "* ]]; then
 	else
 		echo "FAIL run (not run: the kernel tree did not build)"
 		layer run 0 1
+	fi
+fi
+
+# --- series ------------------------------------------------------------
+# The whole of TUX as the exported series (make series): git am on a clean
+# tree, built without tools/kernel-tree.sh, booted, one request served
+# (tools/test/series.sh; its build ran in the background).
+if [ "$mode" = test ]; then
+	if [ -n "$series_pid" ]; then
+		wait "$series_pid"
+		grep -E '^(PASS|FAIL) |^  \| ' "$LOGS/series-prepare.log"
+		read -r sp sf < <(sed -nE 's/^series: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p' "$LOGS/series-prepare.log")
+		sp=${sp:-0} sf=${sf:-1}
+		if [ "$sf" = 0 ]; then
+			LOGS=$LOGS "$TUX_ROOT/tools/test/series.sh" boot >"$LOGS/series-boot.log" 2>&1
+			grep -E '^(PASS|FAIL) |^  \| ' "$LOGS/series-boot.log"
+			read -r bp bf < <(sed -nE 's/^series: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p' "$LOGS/series-boot.log")
+			sp=$((sp + ${bp:-0})) sf=$((sf + ${bf:-1}))
+		fi
+		layer series "$sp" "$sf" 4
+	else
+		echo "FAIL series (not run: the kernel tree did not build)"
+		layer series 0 1 4
 	fi
 fi
 
