@@ -17,8 +17,9 @@ import time
 
 GUEST_HTTP_PORT = 80
 # The addressing of QEMU's user networking, which tools/guest/init sets up
-# statically: passt is given the same.
+# statically: passt is given the same. A second NIC (eth1) is on 10.0.3.0/24.
 GUEST_ADDR, GUEST_PREFIX, GATEWAY = "10.0.2.15", 24, "10.0.2.2"
+GUEST_ADDR2, GATEWAY2 = "10.0.3.15", "10.0.3.2"
 
 
 def log(msg):
@@ -26,13 +27,14 @@ def log(msg):
 
 
 def qemu_argv(kernel, initrd, mode, forwards, accel="tcg", smp=2, mem="1024M",
-              append="", interactive=False, net=None):
+              append="", interactive=False, net=None, net2=None):
     """Build the argv of a headless guest with its serial console on stdio.
 
     forwards: list of (host_port, guest_port) TCP forwards on 127.0.0.1.
     interactive: multiplex QEMU's monitor on the console (Ctrl-A X quits).
     net: a Passt (see start_net) that carries the forwards; without it, QEMU's
     user networking does.
+    net2: a Passt made with second=True, for a second NIC (eth1 in the guest).
     """
     if accel == "kvm":
         accel_args = ["-accel", "kvm", "-cpu", "host"]
@@ -60,6 +62,8 @@ def qemu_argv(kernel, initrd, mode, forwards, accel="tcg", smp=2, mem="1024M",
             # (KASAN under TCG) guest times out on, leaving the NIC deaf.
             "-netdev", net.netdev if net else f"user,id=n0{fwd}",
             "-device", "virtio-net-pci,netdev=n0,vectors=4",
+            *(["-netdev", net2.netdev, "-device", "virtio-net-pci,netdev=n1,vectors=4"]
+              if net2 else []),
             "-append", cmdline]
 
 
@@ -98,11 +102,13 @@ class Passt:
     connection to the guest's TCP stack at once.
     """
 
-    def __init__(self, forwards, timeout=10):
+    def __init__(self, forwards, second=False, timeout=10):
         self.dir = tempfile.mkdtemp(prefix="tux-passt.")
         self.sock = os.path.join(self.dir, "passt.sock")
         self.log = os.path.join(self.dir, "passt.log")
-        self.netdev = f"stream,id=n0,server=off,addr.type=unix,addr.path={self.sock}"
+        self.netdev = (f"stream,id={'n1' if second else 'n0'},server=off,"
+                       f"addr.type=unix,addr.path={self.sock}")
+        addr, gateway = (GUEST_ADDR2, GATEWAY2) if second else (GUEST_ADDR, GATEWAY)
         runas = []
         if os.geteuid() == 0:
             # passt will not run as root: it becomes nobody before it binds
@@ -116,7 +122,7 @@ class Passt:
         # from (passt maps the host's loopback to it), as with slirp: tests
         # expect 10.0.2.2.
         argv = ["passt", "-f", "-1", *runas, "-s", self.sock,
-                "-a", GUEST_ADDR, "-n", str(GUEST_PREFIX), "-g", GATEWAY]
+                "-a", addr, "-n", str(GUEST_PREFIX), "-g", gateway]
         for host_port, guest_port in forwards:
             argv += ["-t", f"127.0.0.1/{host_port}:{guest_port}"]
         # Its messages go to a file, not to make run's console (passt's own
@@ -157,29 +163,31 @@ class Passt:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def start_net(forwards):
+def start_net(forwards, second=False):
     """NET=passt, user or auto (default): the guest's host networking.
 
     auto takes passt if it is installed and starts, else QEMU's user
     networking, and says which and why. Returns a Passt (close it after
-    QEMU has exited) or None for user networking (pass it to qemu_argv)."""
+    QEMU has exited) or None for user networking (pass it to qemu_argv).
+    second: the Passt is for a second NIC (qemu_argv's net2)."""
     choice = os.environ.get("NET", "auto") or "auto"
     if choice not in ("passt", "user", "auto"):
         raise SystemExit(f"NET must be passt, user or auto, not {choice!r}")
+    what = "second NIC" if second else "network"
     if choice == "user":
-        log("network: QEMU user networking (NET=user)")
+        log(f"{what}: QEMU user networking (NET=user)")
         return None
     if shutil.which("passt") is None:
         if choice == "passt":
             raise SystemExit("NET=passt: passt is not installed (make deps)")
-        log("network: QEMU user networking: passt is not installed (make deps)")
+        log(f"{what}: QEMU user networking: passt is not installed (make deps)")
         return None
     try:
-        net = Passt(forwards)
+        net = Passt(forwards, second)
     except OSError as e:
         if choice == "passt":
             raise SystemExit(f"NET=passt: {e}")
-        log(f"network: QEMU user networking: {e}")
+        log(f"{what}: QEMU user networking: {e}")
         return None
-    log(f"network: passt (NET={choice}{': it is installed and started' if choice == 'auto' else ''})")
+    log(f"{what}: passt (NET={choice}{': it is installed and started' if choice == 'auto' else ''})")
     return net
