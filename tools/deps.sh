@@ -19,7 +19,7 @@ DEB_PACKAGES=(
 	build-essential flex bison bc libelf-dev libssl-dev cpio kmod xz-utils
 	rsync python3 curl git
 	clang-19 lld-19 llvm-19 libclang-19-dev
-	qemu-system-x86 busybox-static
+	qemu-system-x86 passt busybox-static
 	nginx lighttpd wrk
 )
 

@@ -3,6 +3,8 @@
 terminal and the guest's HTTP port forwarded to 127.0.0.1:PORT."""
 
 import os
+import signal
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -24,13 +26,26 @@ def main():
     smp = int(os.environ.get("SMP") or 2)
     mem = os.environ.get("MEM") or "1024M"
     accel = tuxvm.choose_accel(kernel, initrd)
-    argv = tuxvm.qemu_argv(kernel, initrd, "run", [(port, tuxvm.GUEST_HTTP_PORT)],
+    forwards = [(port, tuxvm.GUEST_HTTP_PORT)]
+    net = tuxvm.start_net(forwards)
+    argv = tuxvm.qemu_argv(kernel, initrd, "run", forwards,
                            accel=accel, smp=smp, mem=mem,
-                           append=run_cmdline(port), interactive=True)
+                           append=run_cmdline(port), interactive=True, net=net)
     tuxvm.log(f"booting {kernel} under {accel.upper()} ({smp} vCPUs, {mem})")
     tuxvm.log(f"guest port {tuxvm.GUEST_HTTP_PORT} is forwarded to http://127.0.0.1:{port}/")
     tuxvm.log("serial console follows; 'poweroff -f' in the guest or Ctrl-A X ends QEMU")
-    os.execvp(argv[0], argv)
+    # QEMU runs as a child, not in our place, so that passt can be stopped
+    # after it. QEMU has the terminal; a signal that would end this process
+    # is passed to QEMU (which shuts down on it), and we wait for QEMU.
+    try:
+        qemu = subprocess.Popen(argv)
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, lambda signum, _: qemu.send_signal(signum))
+        rc = qemu.wait()
+    finally:
+        if net:
+            net.close()
+    sys.exit(rc if rc >= 0 else 128 - rc)
 
 
 if __name__ == "__main__":

@@ -6,11 +6,20 @@ guests, so KVM is opt-in (ACCEL=kvm) or probed with a bounded boot
 (ACCEL=auto), never assumed.
 """
 
+import atexit
 import os
+import pwd
+import shutil
 import subprocess
 import sys
+import tempfile
+import time
 
 GUEST_HTTP_PORT = 80
+# The addressing of QEMU's user networking, which tools/guest/init sets up
+# statically: passt is given the same. A second NIC (eth1) is on 10.0.3.0/24.
+GUEST_ADDR, GUEST_PREFIX, GATEWAY = "10.0.2.15", 24, "10.0.2.2"
+GUEST_ADDR2, GATEWAY2 = "10.0.3.15", "10.0.3.2"
 
 
 def log(msg):
@@ -18,11 +27,14 @@ def log(msg):
 
 
 def qemu_argv(kernel, initrd, mode, forwards, accel="tcg", smp=2, mem="1024M",
-              append="", interactive=False):
+              append="", interactive=False, net=None, net2=None):
     """Build the argv of a headless guest with its serial console on stdio.
 
     forwards: list of (host_port, guest_port) TCP forwards on 127.0.0.1.
     interactive: multiplex QEMU's monitor on the console (Ctrl-A X quits).
+    net: a Passt (see start_net) that carries the forwards; without it, QEMU's
+    user networking does.
+    net2: a Passt made with second=True, for a second NIC (eth1 in the guest).
     """
     if accel == "kvm":
         accel_args = ["-accel", "kvm", "-cpu", "host"]
@@ -48,7 +60,10 @@ def qemu_argv(kernel, initrd, mode, forwards, accel="tcg", smp=2, mem="1024M",
             # MSI-X vectors for the NIC: "-nic user,model=virtio-net-pci" gives it
             # none, and its legacy interrupt needs ACPI _PRT routing, which a slow
             # (KASAN under TCG) guest times out on, leaving the NIC deaf.
-            "-netdev", f"user,id=n0{fwd}", "-device", "virtio-net-pci,netdev=n0,vectors=4",
+            "-netdev", net.netdev if net else f"user,id=n0{fwd}",
+            "-device", "virtio-net-pci,netdev=n0,vectors=4",
+            *(["-netdev", net2.netdev, "-device", "virtio-net-pci,netdev=n1,vectors=4"]
+              if net2 else []),
             "-append", cmdline]
 
 
@@ -75,3 +90,104 @@ def choose_accel(kernel, initrd):
     if accel not in ("tcg", "kvm"):
         raise SystemExit(f"ACCEL must be tcg, kvm or auto, not {accel!r}")
     return accel
+
+
+class Passt:
+    """passt (https://passt.top) in the foreground, serving one guest on a UNIX
+    socket in a private directory, with the forwards bound to 127.0.0.1.
+
+    QEMU's user networking (slirp) listens for a forward with a backlog of 1:
+    a burst of connects from the host loses SYNs to retries, and some get an
+    empty reply (issue #18). passt listens with a real backlog and hands each
+    connection to the guest's TCP stack at once.
+    """
+
+    def __init__(self, forwards, second=False, timeout=10):
+        self.dir = tempfile.mkdtemp(prefix="tux-passt.")
+        self.sock = os.path.join(self.dir, "passt.sock")
+        self.log = os.path.join(self.dir, "passt.log")
+        self.netdev = (f"stream,id={'n1' if second else 'n0'},server=off,"
+                       f"addr.type=unix,addr.path={self.sock}")
+        addr, gateway = (GUEST_ADDR2, GATEWAY2) if second else (GUEST_ADDR, GATEWAY)
+        runas = []
+        if os.geteuid() == 0:
+            # passt will not run as root: it becomes nobody before it binds
+            # its socket, so nobody must own the directory.
+            nobody = pwd.getpwnam("nobody")
+            os.chown(self.dir, nobody.pw_uid, nobody.pw_gid)
+            runas = ["--runas", f"{nobody.pw_uid}:{nobody.pw_gid}"]
+        # -1 (one-off): passt exits when QEMU closes the socket, so once QEMU
+        # has connected, passt cannot outlive it even if this process is
+        # killed. The gateway is also where host connections seem to come
+        # from (passt maps the host's loopback to it), as with slirp: tests
+        # expect 10.0.2.2.
+        argv = ["passt", "-f", "-1", *runas, "-s", self.sock,
+                "-a", addr, "-n", str(GUEST_PREFIX), "-g", gateway]
+        for host_port, guest_port in forwards:
+            argv += ["-t", f"127.0.0.1/{host_port}:{guest_port}"]
+        # Its messages go to a file, not to make run's console (passt's own
+        # --log-file was refused that directory: "Permission denied"). A
+        # session of its own keeps a Ctrl-C on the terminal from stopping
+        # passt before QEMU: the caller closes it after QEMU, and atexit if
+        # the caller fails before QEMU could connect.
+        with open(self.log, "w") as out:
+            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
+                                         stderr=subprocess.STDOUT, start_new_session=True)
+        atexit.register(self.close)
+        # passt says it bound the socket even when it could not create it:
+        # only the socket's existence means QEMU can connect.
+        deadline = time.monotonic() + timeout
+        while not os.path.exists(self.sock):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                why = self.failure()
+                self.close()
+                raise OSError(why)
+            time.sleep(0.02)
+
+    def failure(self):
+        rc = self.proc.poll()
+        with open(self.log, errors="replace") as f:
+            lines = [line.strip() for line in f
+                     if line.strip() and "to syslog" not in line]
+        state = f"exited with {rc}" if rc is not None else "made no socket in time"
+        return f"passt {state}: {lines[-1] if lines else 'no output'}"
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def start_net(forwards, second=False):
+    """NET=passt, user or auto (default): the guest's host networking.
+
+    auto takes passt if it is installed and starts, else QEMU's user
+    networking, and says which and why. Returns a Passt (close it after
+    QEMU has exited) or None for user networking (pass it to qemu_argv).
+    second: the Passt is for a second NIC (qemu_argv's net2)."""
+    choice = os.environ.get("NET", "auto") or "auto"
+    if choice not in ("passt", "user", "auto"):
+        raise SystemExit(f"NET must be passt, user or auto, not {choice!r}")
+    what = "second NIC" if second else "network"
+    if choice == "user":
+        log(f"{what}: QEMU user networking (NET=user)")
+        return None
+    if shutil.which("passt") is None:
+        if choice == "passt":
+            raise SystemExit("NET=passt: passt is not installed (make deps)")
+        log(f"{what}: QEMU user networking: passt is not installed (make deps)")
+        return None
+    try:
+        net = Passt(forwards, second)
+    except OSError as e:
+        if choice == "passt":
+            raise SystemExit(f"NET=passt: {e}")
+        log(f"{what}: QEMU user networking: {e}")
+        return None
+    log(f"{what}: passt (NET={choice}{': it is installed and started' if choice == 'auto' else ''})")
+    return net

@@ -6,7 +6,8 @@ One boot, three sources of results, all read from the serial console:
   * guest/<name>          lines "TUXTEST ok|not ok <name>" from the in-guest
                           runner (tools/guest/run-guest-tests);
   * host/<name>           tests run here against the guest through QEMU's
-                          forwarded ports, while the guest waits.
+                          forwarded ports (and passt's, see main()), while
+                          the guest waits.
 
 Every phase has a deadline: a guest that hangs or panics is a failure, never a
 hung run. No result goes missing silently: a guest test of the initramfs
@@ -19,10 +20,13 @@ Exit status 0 iff every test passed; the last line is "N passed, N failed".
 """
 
 import argparse
+import base64
+import errno
 import json
 import os
 import queue
 import re
+import selectors
 import socket
 import subprocess
 import sys
@@ -269,7 +273,85 @@ def host_forwarded_port(ctx):
         raise AssertionError(f"got {body!r} through the forward, guest said {want!r}")
 
 
-HOST_TESTS = [host_forwarded_port]
+HOST_CONNECTIONS = 500
+
+
+def host_concurrency_500(ctx):
+    """HOST_CONNECTIONS connections from the host at once through the forward,
+    each a GET of a small docroot file: every one answered in full (issue
+    #18: QEMU's user networking listens with a backlog of 1, and left 38 of
+    100 such requests without a reply)."""
+    path, want = "/index.html", None
+    port = ctx.get("burst_port", ctx["http_port"])
+    files = (ctx.get("manifest") or {}).get("files", {})
+    if "1k.bin" in files:
+        path, want = "/1k.bin", base64.b64decode(files["1k.bin"]["data_b64"])
+    request = f"GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".encode()
+    sel = selectors.DefaultSelector()
+    replies = {}  # socket -> bytes received
+    failures = {}  # what went wrong -> how many times
+    ok = 0
+
+    def fail(s, why):
+        failures[why] = failures.get(why, 0) + 1
+        sel.unregister(s)
+        s.close()
+
+    # Every connect is started before any is served: the burst is the test.
+    for _ in range(HOST_CONNECTIONS):
+        s = socket.socket()
+        s.setblocking(False)
+        s.connect_ex(("127.0.0.1", port))
+        sel.register(s, selectors.EVENT_WRITE)
+    # A hang guard, not a timing requirement: the debug (KASAN) guest under
+    # TCG is about 20 times slower than the lean one.
+    deadline = time.monotonic() + 240
+    while sel.get_map() and time.monotonic() < deadline:
+        for key, _ in sel.select(timeout=1):
+            s = key.fileobj
+            if s not in replies:
+                err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                if err:
+                    fail(s, f"connect: {errno.errorcode.get(err, err)}")
+                    continue
+                try:
+                    s.send(request)  # a new socket's buffer holds it whole
+                except OSError as e:
+                    fail(s, f"send: {errno.errorcode.get(e.errno, e)}")
+                    continue
+                replies[s] = b""
+                sel.modify(s, selectors.EVENT_READ)
+                continue
+            try:
+                chunk = s.recv(65536)
+            except OSError as e:
+                fail(s, f"recv: {errno.errorcode.get(e.errno, e)}")
+                continue
+            if chunk:
+                replies[s] += chunk
+                continue
+            head, _, body = replies[s].partition(b"\r\n\r\n")
+            status = head.split(b"\r\n")[0]
+            m = re.search(rb"(?i)\r\ncontent-length:\s*(\d+)", head)
+            if not replies[s]:
+                fail(s, "empty reply")
+            elif status != b"HTTP/1.1 200 OK" or not m or int(m.group(1)) != len(body):
+                fail(s, f"bad reply {status[:40]!r}")
+            elif want is not None and body != want:
+                fail(s, "wrong body")
+            else:
+                ok += 1
+                sel.unregister(s)
+                s.close()
+    for key in list(sel.get_map().values()):
+        fail(key.fileobj, "no reply within 240 s")
+    if ok != HOST_CONNECTIONS:
+        why = ", ".join(f"{n} {w}" for w, n in sorted(failures.items()))
+        raise AssertionError(f"{ok} of {HOST_CONNECTIONS} served in full through "
+                             f"{ctx.get('burst_net', 'the forward')}; {why}")
+
+
+HOST_TESTS = [host_forwarded_port, host_concurrency_500]
 
 SYSCTL = "/proc/sys/net/tux"
 # The slowloris tests wait for the header timeout: keep it short in tests.
@@ -313,7 +395,8 @@ def run_http_suite(ctx, con, results):
                  f"echo 1 > {SYSCTL}/logging && echo 1 > {SYSCTL}/running"):
         # QEMU's user networking (slirp) listens on the host with a tiny
         # backlog, so many simultaneous connects from the host lose SYNs: the
-        # 500-connection test runs inside the guest (guest/33-concurrency).
+        # 500-connection tests are host/concurrency_500, through passt, and
+        # guest/33-concurrency, inside the guest.
         suite(set(http_suite.GROUPS) - {"vhost", "slowloris"},
               header_timeout=BUSY_HEADER_TIMEOUT, concurrency=HOST_CONCURRENCY)
     # The slowloris cases wait for the header timeout: alone, with a short one.
@@ -671,11 +754,18 @@ def main():
     args = ap.parse_args()
 
     results = Results()
-    http_port, plumbing_port = free_port(), free_port()
+    http_port, plumbing_port, burst_port = free_port(), free_port(), free_port()
     accel = tuxvm.choose_accel(args.kernel, args.initrd)
+    # The host tests run through QEMU's user networking, which they were
+    # written against: through passt 0.0~git20230309 two of them fail
+    # (http/slowloris/idle: passt does not answer the SYN-ACK the guest
+    # repeats for a deferred accept; http/limits/header-64k: the 431 is
+    # lost to a reset about 2 times in 3). passt, on a second NIC (NET=),
+    # carries host/concurrency_500's burst, which slirp cannot.
+    burst = tuxvm.start_net([(burst_port, tuxvm.GUEST_HTTP_PORT)], second=True)
     argv = tuxvm.qemu_argv(args.kernel, args.initrd, "test",
                            [(http_port, tuxvm.GUEST_HTTP_PORT), (plumbing_port, 8081)],
-                           accel=accel, smp=args.smp, append=args.append)
+                           accel=accel, smp=args.smp, append=args.append, net2=burst)
     tuxvm.log(f"e2e: booting under {accel.upper()}; console log: {args.log}")
     t0 = time.monotonic()
     proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -688,7 +778,9 @@ def main():
                     "(hang, panic or missing init)")
         if reached:
             tuxvm.log(f"e2e: guest ready after {time.monotonic() - t0:.1f} s; host tests")
-            ctx = {"http_port": http_port, "plumbing_port": plumbing_port}
+            ctx = {"http_port": http_port, "plumbing_port": plumbing_port,
+                   "burst_port": burst_port if burst else http_port,
+                   "burst_net": "passt" if burst else "QEMU's user networking (slirp)"}
             if args.manifest:
                 with open(args.manifest) as f:
                     ctx["manifest"] = json.load(f)
@@ -707,6 +799,8 @@ def main():
         if proc.poll() is None:
             proc.kill()
         proc.wait()
+        if burst:
+            burst.close()
         time.sleep(0.2)
 
     lines = list(con.lines)
