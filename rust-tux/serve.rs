@@ -61,7 +61,7 @@ pub(crate) fn log_line(
     buf: &mut [u8],
 ) {
     let record = accesslog::Record {
-        client: peer,
+        client: core::net::IpAddr::V4(core::net::Ipv4Addr::from(peer)),
         time: now.secs(),
         request,
         status,

@@ -11,15 +11,17 @@
 //! be split or forged by a request. Fields are truncated to fit the output
 //! buffer; the line always ends with `\n`.
 
+use super::authority::write_ip;
 use super::cursor::{Cursor, Full};
 use super::date::format_clf_date;
 use super::parser::{Method, Request, Version};
+use core::net::IpAddr;
 
 /// What is logged about one request.
 #[derive(Clone, Copy, Debug)]
 pub struct Record<'a> {
-    /// Client IPv4 address.
-    pub client: [u8; 4],
+    /// Client address (an IPv4-mapped IPv6 one is logged as IPv4).
+    pub client: IpAddr,
     /// Time of the request, seconds since the epoch.
     pub time: u64,
     /// The request, if it could be parsed.
@@ -86,12 +88,7 @@ fn quoted_or_dash(c: &mut Cursor<'_>, v: Option<&[u8]>) -> Result<(), Full> {
 }
 
 fn write_line(r: &Record<'_>, c: &mut Cursor<'_>) -> Result<(), Full> {
-    for (i, octet) in r.client.iter().enumerate() {
-        if i > 0 {
-            c.byte(b'.')?;
-        }
-        c.dec(u64::from(*octet))?;
-    }
+    write_ip(c, r.client)?;
     c.put(b" - - [")?;
     c.put(&format_clf_date(r.time))?;
     c.put(b"] \"")?;
@@ -146,13 +143,14 @@ pub fn format_line(r: &Record<'_>, out: &mut [u8]) -> usize {
 mod tests {
     use super::super::parser::{parse_request, Limits, Parse};
     use super::*;
+    use core::net::Ipv4Addr;
 
     fn line(raw: &[u8], status: u16, bytes: u64, out: &mut [u8]) -> usize {
         let Ok(Parse::Complete { request, .. }) = parse_request(raw, &Limits::DEFAULT) else {
             panic!("not parsed");
         };
         let r = Record {
-            client: [10, 0, 2, 2],
+            client: IpAddr::V4(Ipv4Addr::new(10, 0, 2, 2)),
             time: 784_111_777,
             request: Some(&request),
             status,
@@ -179,7 +177,7 @@ mod tests {
     #[test]
     fn unparsed_request_and_truncation() {
         let r = Record {
-            client: [1, 2, 3, 4],
+            client: IpAddr::V4(Ipv4Addr::new(1, 2, 3, 4)),
             time: 0,
             request: None,
             status: 400,

@@ -16,12 +16,14 @@
 //!    caller buffer, returning a [`plan::Plan`] saying which bytes of which
 //!    file to send and whether to keep the connection alive.
 //!
-//! [`accesslog`] formats the Combined Log Format line of each request.
+//! [`accesslog`] formats the Combined Log Format line of each request;
+//! [`authority`] parses Host values (RFC 3986) and writes IP addresses.
 //!
 //! The same files build on the host (crate `tux-http`) for unit, property
 //! and fuzz tests.
 
 pub mod accesslog;
+pub mod authority;
 pub mod cond;
 pub mod date;
 pub mod mime;

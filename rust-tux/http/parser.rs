@@ -393,8 +393,10 @@ fn is_target_byte(b: u8) -> bool {
     (b > 0x20 && b != 0x7f && b != b'#') || b >= 0x80
 }
 
-fn is_host_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:[]%".contains(&b)
+/// A Host value or absolute-form authority: an RFC 3986 authority
+/// (reg-name, IPv4 or bracketed IPv6, optional port).
+fn valid_host(v: &[u8]) -> bool {
+    super::authority::parse(v).is_ok()
 }
 
 /// Early rejection of a request line that can never become valid, so that
@@ -485,7 +487,7 @@ fn parse_target(t: &[u8]) -> Result<Target<'_>, Error> {
         if authority.is_empty() || authority.contains(&b'@') {
             return Err(Error::InvalidTarget);
         }
-        if !authority.iter().all(|&b| is_host_byte(b)) {
+        if !valid_host(authority) {
             return Err(Error::InvalidHost);
         }
         let (path, query) = split_query(tail);
@@ -745,7 +747,7 @@ pub fn parse_request<'a>(buf: &'a [u8], limits: &Limits) -> Result<Parse<'a>, Er
             if host_seen > 1 {
                 return Err(Error::DuplicateHost);
             }
-            if !value.iter().all(|&b| is_host_byte(b)) {
+            if !valid_host(value) {
                 return Err(Error::InvalidHost);
             }
             host.add(value);

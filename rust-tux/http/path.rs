@@ -11,7 +11,10 @@
 //! no backslash and only valid UTF-8 (which also refuses overlong forms
 //! like `%c0%ae`).
 
+use super::authority::{self, Host};
+use super::cursor::{Cursor, Full};
 use super::status::Status;
+use core::net::IpAddr;
 
 /// Longest single path component after decoding (Linux `NAME_MAX`).
 pub const NAME_MAX: usize = 255;
@@ -152,31 +155,39 @@ pub fn resolve_path<'o>(path: &[u8], out: &'o mut [u8]) -> Result<Resolved<'o>, 
 pub enum HostError {
     /// Empty host name.
     Empty,
-    /// An IP-literal (`[::1]`): served from the default vhost.
-    IpLiteral,
     /// Longer than [`HOST_MAX`] or than the output buffer.
     TooLong,
-    /// Characters outside `[A-Za-z0-9.-]`, a leading `.`, `..`, or a bad port.
+    /// Not an RFC 3986 authority, or a reg-name with characters outside
+    /// `[A-Za-z0-9.-]` (escapes included), a leading `.` or `..`.
     Invalid,
 }
 
-/// Turns a Host value into a lower-case directory name for
-/// `docroot/<host>/`: strips `:port` and one trailing `.`, and refuses
-/// anything but `[a-z0-9.-]` (so no `/`, no leading `.`, no `..`).
-pub fn vhost_dir<'o>(host: &[u8], out: &'o mut [u8]) -> Result<&'o [u8], HostError> {
-    if host.first() == Some(&b'[') {
-        return Err(HostError::IpLiteral);
+/// `a.b.c.d` or `[v6]`.
+fn write_ip_dir(c: &mut Cursor<'_>, ip: IpAddr) -> Result<(), Full> {
+    if ip.is_ipv6() {
+        c.byte(b'[')?;
+        authority::write_ip(c, ip)?;
+        c.byte(b']')
+    } else {
+        authority::write_ip(c, ip)
     }
-    let name = match host.iter().rposition(|&b| b == b':') {
-        Some(colon) => {
-            let (name, port) = host.split_at_checked(colon).ok_or(HostError::Invalid)?;
-            let port = port.get(1..).unwrap_or(&[]);
-            if port.len() > 5 || !port.iter().all(u8::is_ascii_digit) {
-                return Err(HostError::Invalid);
-            }
-            name
+}
+
+/// Turns a Host value into a lower-case directory name for
+/// `docroot/<host>/`: strips `:port` and one trailing `.` of a name, and
+/// refuses anything but `[a-z0-9.-]` in it (so no `/`, no leading `.`, no
+/// `..`). An IPv4 address names `a.b.c.d/`, an IPv6 literal `[addr]/` with
+/// the address as RFC 5952 writes it (`[2001:DB8:0::1]` is `[2001:db8::1]`),
+/// an IPv4-mapped one as its IPv4 address.
+pub fn vhost_dir<'o>(host: &[u8], out: &'o mut [u8]) -> Result<&'o [u8], HostError> {
+    let name = match authority::parse(host).map_err(|_| HostError::Invalid)?.host {
+        Host::Ip(ip) => {
+            let mut c = Cursor::new(out);
+            write_ip_dir(&mut c, authority::canonical(ip)).map_err(|Full| HostError::TooLong)?;
+            let n = c.len();
+            return out.get(..n).ok_or(HostError::TooLong);
         }
-        None => host,
+        Host::Name(name) => name,
     };
     let name = name.strip_suffix(b".").unwrap_or(name);
     if name.is_empty() {
@@ -271,7 +282,25 @@ mod tests {
         );
         assert_eq!(vhost_dir(b"example.com.", &mut b), Ok(&b"example.com"[..]));
         assert_eq!(vhost_dir(b"10.0.0.1", &mut b), Ok(&b"10.0.0.1"[..]));
-        assert_eq!(vhost_dir(b"[::1]:80", &mut b), Err(HostError::IpLiteral));
+        assert_eq!(vhost_dir(b"[::1]:80", &mut b), Ok(&b"[::1]"[..]));
+        assert_eq!(
+            vhost_dir(b"[2001:DB8:0::1]", &mut b),
+            Ok(&b"[2001:db8::1]"[..])
+        );
+        assert_eq!(
+            vhost_dir(b"[::ffff:10.0.0.1]", &mut b),
+            Ok(&b"10.0.0.1"[..])
+        );
+        assert_eq!(
+            vhost_dir(b"[fe80::1%25lo]", &mut b),
+            Err(HostError::Invalid)
+        );
+        assert_eq!(vhost_dir(b"a%2fb", &mut b), Err(HostError::Invalid));
+        let mut tiny = [0u8; 4];
+        assert_eq!(
+            vhost_dir(b"[2001:db8::1]", &mut tiny),
+            Err(HostError::TooLong)
+        );
         assert_eq!(vhost_dir(b"", &mut b), Err(HostError::Empty));
         assert_eq!(vhost_dir(b":80", &mut b), Err(HostError::Empty));
         assert_eq!(vhost_dir(b"..", &mut b), Err(HostError::Invalid));

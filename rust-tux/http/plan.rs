@@ -112,12 +112,10 @@ pub fn route<'b>(req: &Request<'_>, cfg: &Config<'_>, buf: &'b mut [u8]) -> Rout
         };
         match got {
             Ok(n) => Some(n),
-            Err(HostError::Empty | HostError::IpLiteral) => {
-                match path::vhost_dir(cfg.default_vhost, host_buf) {
-                    Ok(d) => Some(d.len()),
-                    Err(_) => return Route::Error(Status::InternalServerError),
-                }
-            }
+            Err(HostError::Empty) => match path::vhost_dir(cfg.default_vhost, host_buf) {
+                Ok(d) => Some(d.len()),
+                Err(_) => return Route::Error(Status::InternalServerError),
+            },
             Err(HostError::Invalid | HostError::TooLong) => {
                 return Route::Error(Status::BadRequest)
             }

@@ -25,7 +25,9 @@ fn file(size: u64) -> ObjectMeta {
 /// A tiny fake filesystem keyed by "[host/]path".
 fn stat(name: &str) -> Lookup {
     match name {
-        "index.html" | "d/index.html" | "example.com/index.html" => Lookup::Found(file(100)),
+        "index.html" | "d/index.html" | "example.com/index.html" | "[2001:db8::1]/index.html" => {
+            Lookup::Found(file(100))
+        }
         "a.txt" | "caf\u{e9}.txt" | "%2e%2e" => Lookup::Found(file(1000)),
         "a.txt.gz" => Lookup::Found(ObjectMeta {
             size: 300,
@@ -39,12 +41,14 @@ fn stat(name: &str) -> Lookup {
             ..file(0)
         }),
         "empty" => Lookup::Found(file(0)),
-        "" | "d" | "nodx" | "example.com" | "default" => Lookup::Found(ObjectMeta {
-            size: 4096,
-            kind: ObjectKind::Dir,
-            world_readable: name != "nodx",
-            ..file(0)
-        }),
+        "" | "d" | "nodx" | "example.com" | "default" | "[2001:db8::1]" => {
+            Lookup::Found(ObjectMeta {
+                size: 4096,
+                kind: ObjectKind::Dir,
+                world_readable: name != "nodx",
+                ..file(0)
+            })
+        }
         "secret" => Lookup::Found(ObjectMeta {
             world_readable: false,
             ..file(5)
@@ -519,16 +523,37 @@ fn virtual_hosts() {
         &cfg,
     );
     assert_eq!(r.plan.status, Status::Ok);
-    // No host / IP literal → default vhost (exists, but has no index.html,
-    // hence 403 like nginx without autoindex).
+    // No host → default vhost (exists, but has no index.html, hence 403
+    // like nginx without autoindex); an empty Host too.
     let r = serve_with("GET / HTTP/1.0\r\n\r\n", &cfg);
     assert_eq!(r.plan.status, Status::Forbidden);
-    let r = serve_with("GET / HTTP/1.1\r\nHost: [::1]\r\n\r\n", &cfg);
+    let r = serve_with("GET / HTTP/1.1\r\nHost:\r\n\r\n", &cfg);
     assert_eq!(r.plan.status, Status::Forbidden);
+    // An IPv6 literal names its directory as RFC 5952 writes the address.
+    for h in [
+        "[2001:db8::1]",
+        "[2001:DB8:0:0::1]:8080",
+        "[2001:db8:0:0:0:0:0:1]",
+    ] {
+        let raw = format!("GET / HTTP/1.1\r\nHost: {h}\r\n\r\n");
+        assert_eq!(serve_with(&raw, &cfg).plan.status, Status::Ok, "{h}");
+    }
+    let r = serve_with("GET / HTTP/1.1\r\nHost: [::1]\r\n\r\n", &cfg);
+    assert_eq!(r.plan.status, Status::NotFound);
     // Unknown vhost → 404.
     let r = serve_with("GET / HTTP/1.1\r\nHost: nope.example\r\n\r\n", &cfg);
     assert_eq!(r.plan.status, Status::NotFound);
-    for h in ["..", ".hidden", "a..b", "a_b", "x:y"] {
+    for h in [
+        "..",
+        ".hidden",
+        "a..b",
+        "a_b",
+        "x:y",
+        "[::1",
+        "[v1.x]",
+        "[fe80::1%25eth0]",
+        "a%2fb",
+    ] {
         let raw = format!("GET / HTTP/1.1\r\nHost: {h}\r\n\r\n");
         assert_eq!(
             serve_with(&raw, &cfg).plan.status,

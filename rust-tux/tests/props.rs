@@ -7,6 +7,7 @@
 )]
 
 use proptest::prelude::*;
+use tux_http::authority::{format_ip, parse as parse_authority, Host, IPV6_TEXT_MAX};
 use tux_http::cond::{evaluate_range, RangeOutcome};
 use tux_http::date::{format_http_date, parse_http_date, MAX_DATE};
 use tux_http::parser::{parse_request, Limits, Parse};
@@ -242,7 +243,65 @@ proptest! {
         if let Ok(d) = vhost_dir(h.as_bytes(), &mut out) {
             let d = core::str::from_utf8(d).unwrap();
             prop_assert!(!d.is_empty() && !d.starts_with('.') && !d.contains(".."));
-            prop_assert!(d.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-'));
+            if let Some(v6) = d.strip_prefix('[').and_then(|d| d.strip_suffix(']')) {
+                // An IPv6 literal: its address, as RFC 5952 writes it.
+                let a: std::net::Ipv6Addr = v6.parse().unwrap();
+                prop_assert_eq!(a.to_string(), v6);
+                prop_assert!(a.to_ipv4_mapped().is_none());
+            } else {
+                prop_assert!(d.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-'));
+            }
+        }
+    }
+
+    #[test]
+    fn ipv6_literals_name_one_directory(groups in prop::array::uniform8(prop_oneof![Just(0u16), Just(1), any::<u16>()]), port in prop::option::of(any::<u16>()), upper in any::<bool>()) {
+        // Every spelling of an address (full, compressed, upper case) names
+        // the same directory.
+        let a = std::net::Ipv6Addr::from(groups);
+        let full = groups.iter().map(|g| format!("{g:x}")).collect::<Vec<_>>().join(":");
+        let mut dirs = Vec::new();
+        for text in [full, a.to_string()] {
+            let text = if upper { text.to_uppercase() } else { text };
+            let host = match port {
+                Some(p) => format!("[{text}]:{p}"),
+                None => format!("[{text}]"),
+            };
+            let mut out = [0u8; 64];
+            dirs.push(vhost_dir(host.as_bytes(), &mut out).map(|d| d.to_vec()));
+        }
+        prop_assert_eq!(&dirs[0], &dirs[1]);
+        let d = String::from_utf8(dirs[0].clone().unwrap()).unwrap();
+        let want = match a.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => format!("[{a}]"),
+        };
+        prop_assert_eq!(d, want);
+    }
+
+    #[test]
+    fn authority_total(v in prop::collection::vec(prop_oneof![Just(b'['), Just(b']'), Just(b':'), Just(b'%'), Just(b'.'), any::<u8>(), 0x30u8..0x3a, 0x61u8..0x67], 0..60)) {
+        // Never panics; what it accepts is an RFC 3986 authority.
+        if let Ok(a) = parse_authority(&v) {
+            match a.host {
+                Host::Name(n) => prop_assert!(n.iter().all(|&b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=%".contains(&b))),
+                Host::Ip(std::net::IpAddr::V6(_)) => prop_assert!(v.first() == Some(&b'[')),
+                Host::Ip(std::net::IpAddr::V4(a4)) => prop_assert!(v.starts_with(a4.to_string().as_bytes())),
+            }
+        }
+        let mut out = [0u8; 64];
+        let _ = vhost_dir(&v, &mut out);
+    }
+
+    #[test]
+    fn ip_text_round_trips(b in prop::array::uniform16(prop_oneof![Just(0u8), any::<u8>()]), v4 in any::<[u8; 4]>()) {
+        for ip in [std::net::IpAddr::from(b), std::net::IpAddr::from(v4)] {
+            let mut out = [0u8; IPV6_TEXT_MAX];
+            let n = format_ip(ip, &mut out).unwrap();
+            let text = core::str::from_utf8(&out[..n]).unwrap();
+            prop_assert_eq!(text, text.to_lowercase());
+            let back: std::net::IpAddr = text.parse().unwrap();
+            prop_assert_eq!(back, tux_http::authority::canonical(ip));
         }
     }
 

@@ -117,6 +117,8 @@ def _text_files(seed):
         "gz/stale.html.gz": _gzip(stale.replace(b"stale ", b"STALE-GZ ")),
         "vhosts/a.example/index.html": _html("vhost a", "<h1>virtual host a.example</h1>"),
         "vhosts/b.example/index.html": _html("vhost b", "<h1>virtual host b.example</h1>"),
+        # An IPv6 literal's vhost: the address as RFC 5952 writes it.
+        "vhosts/[2001:db8::1]/index.html": _html("vhost v6", "<h1>virtual host [2001:db8::1]</h1>"),
         # TUX's default virtual host (requests without a usable Host, such as
         # the suite's liveness checks by IP): the same page as the root.
         "vhosts/default/index.html": root_index,
