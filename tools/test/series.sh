@@ -14,7 +14,9 @@
 #                                 every prefix of the series builds
 #
 # The clean tree is a git worktree of the pinned source's repository at its
-# `base` tag ($TUX_CACHE/series-tree), built in $TUX_CACHE/build-series. It
+# `base` tag ($TUX_CACHE/series-tree), built in $TUX_CACHE/build-series
+# (bisect: bisect-tree and build-bisect, so that it can run beside make
+# test). It
 # is only reset and the series applied again when the export changed, so a
 # second run with the same sources rebuilds nothing.
 # Prints PASS/FAIL lines and "series: N passed, N failed, N expected".
@@ -25,6 +27,12 @@ mode=${1:-test}
 OUT=$TUX_CACHE/series
 TREE=$TUX_CACHE/series-tree
 BUILD=$TUX_CACHE/build-series
+# The campaign has a tree and build of its own: it may run beside make test.
+if [ "$mode" = bisect ]; then
+	OUT=$TUX_CACHE/series-bisect
+	TREE=$TUX_CACHE/bisect-tree
+	BUILD=$TUX_CACHE/build-bisect
+fi
 LOGS=${LOGS:-$TUX_CACHE/logs/series}
 mkdir -p "$LOGS"
 pass=0 fail=0 expected=4
