@@ -33,7 +33,7 @@ if [ "$mode" = bisect ]; then
 	TREE=$TUX_CACHE/bisect-tree
 	BUILD=$TUX_CACHE/build-bisect
 fi
-LOGS=${LOGS:-$TUX_CACHE/logs/series}
+LOGS=${LOGS:-$TUX_CACHE/logs/series-$mode-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$LOGS"
 pass=0 fail=0 expected=4
 [ "$mode" = bisect ] && expected=0
