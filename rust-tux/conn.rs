@@ -34,7 +34,7 @@ use crate::{
 };
 use kernel::{
     fs::File,
-    net::tcp::{SocketAddrV4, SocketEvents, TcpStream},
+    net::tcp::{Shutdown, SocketAddrV4, SocketEvents, TcpStream},
     new_condvar, new_mutex, new_spinlock,
     prelude::*,
     sync::{
@@ -51,6 +51,11 @@ const HEAD_BUF: usize = 1024;
 const SEND_CHUNK: usize = 1 << 20;
 /// Bytes of files a run sends before it yields to the other connections of its thread.
 const SEND_SHARE: usize = 256 << 10;
+/// How long a connection closed after an error response keeps reading (and
+/// throwing away) what the client still sends, after the response and the FIN.
+const LINGER_MS: i64 = 5000;
+/// How much it reads so at most; then it closes anyway.
+const LINGER_MAX: usize = 1 << 20;
 
 /// A client connection.
 #[pin_data]
@@ -114,6 +119,9 @@ struct Response {
     generated: usize,
     generated_sent: usize,
     keep_alive: bool,
+    /// An error response that ends the connection: linger after it (see
+    /// [`Inner::linger`]).
+    linger: bool,
 }
 
 struct Inner {
@@ -138,6 +146,8 @@ struct Inner {
     corked: bool,
     /// The time the current run reckons timeouts from (its thread's batch time).
     batch_ms: i64,
+    /// Bytes thrown away while lingering; `None` when not lingering.
+    lingered: Option<usize>,
 }
 
 impl Connection {
@@ -168,6 +178,7 @@ impl Connection {
                     generated: KVec::new(),
                     corked: false,
                     batch_ms: 0,
+                    lingered: None,
                 }),
                 server,
                 expired: Atomic::new(false),
@@ -341,15 +352,40 @@ impl Inner {
             if self.user.is_some() {
                 return Step::Wait;
             }
+            if self.lingered.is_some() {
+                return self.linger();
+            }
             if self.response.is_some() {
                 match self.send(conn) {
                     Ok(true) => {}
                     Ok(false) => return Step::Wait,
                     Err(step) => return step,
                 }
-                let keep_alive = self.response.take().is_some_and(|r| r.keep_alive);
+                let (keep_alive, linger) = self
+                    .response
+                    .take()
+                    .map_or((false, false), |r| (r.keep_alive, r.linger));
                 if !keep_alive {
-                    return Step::Close;
+                    if !linger {
+                        return Step::Close;
+                    }
+                    // The client may still be sending (the rest of a head too large to
+                    // read, a body): closing with unread data would reset the
+                    // connection, and a reset can destroy the response before the
+                    // client reads it. Send the FIN after the response instead, and read
+                    // until the client closes, for LINGER_MS at most.
+                    let Some(stream) = self.stream.as_ref() else {
+                        return Step::Close;
+                    };
+                    if stream.shutdown(Shutdown::Write).is_err() {
+                        return Step::Close;
+                    }
+                    self.used = 0;
+                    self.discard = 0;
+                    self.lingered = Some(0);
+                    STATS.lingering_closes.add(1, Relaxed);
+                    conn.set_deadline_from(self.batch_ms, LINGER_MS);
+                    continue;
                 }
                 conn.set_deadline_from(
                     self.batch_ms,
@@ -394,6 +430,34 @@ impl Inner {
                 }
                 Err(e) if e == EAGAIN => {
                     self.release_buffers_if_idle(&conn.server);
+                    return Step::Wait;
+                }
+                Err(_) => return Step::Close,
+            }
+        }
+    }
+
+    /// Reads and throws away what the client sends after an error response, until it
+    /// closes (or [`LINGER_MAX`] bytes, or the deadline [`LINGER_MS`] away).
+    fn linger(&mut self) -> Step {
+        let (Some(stream), Some(mut total)) = (self.stream.as_ref(), self.lingered) else {
+            return Step::Close;
+        };
+        loop {
+            let Some(sink) = self.input.get_mut(..) else {
+                return Step::Close;
+            };
+            match stream.recv(sink) {
+                Ok(0) => return Step::Close,
+                Ok(n) => {
+                    STATS.bytes_received.add(n as u64, Relaxed);
+                    total = total.saturating_add(n);
+                    if total >= LINGER_MAX {
+                        return Step::Close;
+                    }
+                }
+                Err(e) if e == EAGAIN => {
+                    self.lingered = Some(total);
                     return Step::Wait;
                 }
                 Err(_) => return Step::Close,
@@ -570,6 +634,7 @@ impl Inner {
             generated,
             generated_sent: 0,
             keep_alive: plan.keep_alive,
+            linger: !plan.keep_alive && plan.status.code() >= 400,
         });
         Parsed::Responding
     }

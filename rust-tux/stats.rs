@@ -35,6 +35,9 @@ pub(crate) struct Stats {
     /// Hand-offs refused because the listener on clientport may not have the
     /// connection (another family, an untrusted owner); TUX answered instead.
     pub(crate) handoffs_refused: Atomic<u64>,
+    /// Connections that read on after an error response and its FIN, instead of
+    /// closing on unread data (which resets the connection).
+    pub(crate) lingering_closes: Atomic<u64>,
 }
 
 pub(crate) static STATS: Stats = Stats {
@@ -60,6 +63,7 @@ pub(crate) static STATS: Stats = Stats {
     refused_per_source: Atomic::new(0),
     handoffs: Atomic::new(0),
     handoffs_refused: Atomic::new(0),
+    lingering_closes: Atomic::new(0),
 };
 
 impl Stats {
@@ -112,5 +116,6 @@ pub(crate) unsafe extern "C" fn tux_stats_show(
     seq_print!(m, "module_aborted {}\n", s.module_aborted.load(Relaxed));
     seq_print!(m, "handoffs {}\n", s.handoffs.load(Relaxed));
     seq_print!(m, "handoffs_refused {}\n", s.handoffs_refused.load(Relaxed));
+    seq_print!(m, "lingering_closes {}\n", s.lingering_closes.load(Relaxed));
     0
 }
