@@ -10,7 +10,7 @@
 //! anything else is the parser's 400. `userinfo@` is refused: it has no
 //! place in a Host field and is deprecated in http URIs.
 //!
-//! [`write_ip`] writes an address the way RFC 5952 says to write IPv6
+//! [`format_ip`] writes an address the way RFC 5952 says to write IPv6
 //! (lower case, the longest run of zero groups as `::`), and an
 //! IPv4-mapped IPv6 address (a dual-stack socket's IPv4 client) as the IPv4
 //! address it is.
@@ -172,7 +172,8 @@ pub(crate) fn write_ip(c: &mut Cursor<'_>, ip: IpAddr) -> Result<(), Full> {
     write!(CursorWriter(c), "{}", canonical(ip)).map_err(|_| Full)
 }
 
-/// Writes `ip` as text into `buf` (see [`write_ip`]); returns the length,
+/// Writes `ip` as text into `buf`: dotted IPv4, or IPv6 as RFC 5952 says,
+/// an IPv4-mapped IPv6 address as IPv4. Returns the length,
 /// or `None` when `buf` is too small (46 bytes always suffice).
 pub fn format_ip(ip: IpAddr, buf: &mut [u8]) -> Option<usize> {
     let mut c = Cursor::new(buf);
