@@ -8,7 +8,9 @@
 //! accepts exactly that, with an IPv6 address inside the brackets (no
 //! IPvFuture, no zone identifier) and an all-digit port up to 65535;
 //! anything else is the parser's 400. `userinfo@` is refused: it has no
-//! place in a Host field and is deprecated in http URIs.
+//! place in a Host field and is deprecated in http URIs. IPv4 text is
+//! within reg-name's grammar and is returned as a name: every request
+//! parses its Host, and nothing here needs the address.
 //!
 //! [`format_ip`] writes an address the way RFC 5952 says to write IPv6
 //! (lower case, the longest run of zero groups as `::`), and an
@@ -17,7 +19,7 @@
 
 use super::cursor::{Cursor, Full};
 use core::fmt::{self, Write};
-use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use core::net::{IpAddr, Ipv6Addr};
 
 /// Longest IPv6 address text (`ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255`).
 pub const IPV6_TEXT_MAX: usize = 45;
@@ -25,9 +27,10 @@ pub const IPV6_TEXT_MAX: usize = 45;
 /// The host of an authority.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Host<'a> {
-    /// A reg-name (possibly empty; may hold `%XX` escapes), as sent.
+    /// A reg-name or IPv4 address (possibly empty; may hold `%XX` escapes),
+    /// as sent.
     Name(&'a [u8]),
-    /// An IPv4 address, or the IPv6 address of an IP-literal.
+    /// The IPv6 address of an IP-literal.
     Ip(IpAddr),
 }
 
@@ -130,15 +133,7 @@ pub fn parse(v: &[u8]) -> Result<Authority<'_>, AuthorityError> {
         if !valid_reg_name(name) {
             return Err(AuthorityError::Syntax);
         }
-        // RFC 3986: what matches IPv4address is one, even where a reg-name
-        // could read it too. core's parser takes exactly dec-octets.
-        let ipv4 = core::str::from_utf8(name)
-            .ok()
-            .and_then(|s| s.parse::<Ipv4Addr>().ok());
-        match ipv4 {
-            Some(a) => (Host::Ip(IpAddr::V4(a)), port),
-            None => (Host::Name(name), port),
-        }
+        (Host::Name(name), port)
     };
     Ok(Authority {
         host,
@@ -203,11 +198,8 @@ mod tests {
             parse(b"a_b~c!$&'()*+,;=%41").unwrap().host,
             Host::Name(b"a_b~c!$&'()*+,;=%41")
         );
-        assert_eq!(
-            ip(&parse(b"10.0.0.1").unwrap()),
-            Some("10.0.0.1".parse().unwrap())
-        );
-        // Not dec-octets: a reg-name.
+        // IPv4 text is a name here (reg-name's grammar covers it).
+        assert_eq!(parse(b"10.0.0.1").unwrap().host, Host::Name(b"10.0.0.1"));
         assert_eq!(parse(b"10.0.0.01").unwrap().host, Host::Name(b"10.0.0.01"));
         assert_eq!(parse(b"1.2.3").unwrap().host, Host::Name(b"1.2.3"));
         let a = parse(b"[2001:DB8::1]:443").unwrap();

@@ -176,7 +176,7 @@ fn write_ip_dir(c: &mut Cursor<'_>, ip: IpAddr) -> Result<(), Full> {
 /// Turns a Host value into a lower-case directory name for
 /// `docroot/<host>/`: strips `:port` and one trailing `.` of a name, and
 /// refuses anything but `[a-z0-9.-]` in it (so no `/`, no leading `.`, no
-/// `..`). An IPv4 address names `a.b.c.d/`, an IPv6 literal `[addr]/` with
+/// `..`). An IPv4 address names `a.b.c.d/` (as any name), an IPv6 literal `[addr]/` with
 /// the address as RFC 5952 writes it (`[2001:DB8:0::1]` is `[2001:db8::1]`),
 /// an IPv4-mapped one as its IPv4 address.
 pub fn vhost_dir<'o>(host: &[u8], out: &'o mut [u8]) -> Result<&'o [u8], HostError> {

@@ -286,7 +286,7 @@ proptest! {
             match a.host {
                 Host::Name(n) => prop_assert!(n.iter().all(|&b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=%".contains(&b))),
                 Host::Ip(std::net::IpAddr::V6(_)) => prop_assert!(v.first() == Some(&b'[')),
-                Host::Ip(std::net::IpAddr::V4(a4)) => prop_assert!(v.starts_with(a4.to_string().as_bytes())),
+                Host::Ip(std::net::IpAddr::V4(_)) => prop_assert!(false, "IPv4 text is a name"),
             }
         }
         let mut out = [0u8; 64];
