@@ -444,10 +444,7 @@ impl Inner {
             return Step::Close;
         };
         loop {
-            let Some(sink) = self.input.get_mut(..) else {
-                return Step::Close;
-            };
-            match stream.recv(sink) {
+            match stream.recv(&mut self.input) {
                 Ok(0) => return Step::Close,
                 Ok(n) => {
                     STATS.bytes_received.add(n as u64, Relaxed);

@@ -80,18 +80,17 @@ fn parse_port(digits: &[u8]) -> Result<Option<u16>, AuthorityError> {
     if digits.is_empty() {
         return Ok(None);
     }
-    let mut v: u32 = 0;
+    let mut v: u16 = 0;
     for &d in digits {
         if !d.is_ascii_digit() {
             return Err(AuthorityError::Port);
         }
         v = v
             .checked_mul(10)
-            .and_then(|v| v.checked_add(u32::from(d.wrapping_sub(b'0'))))
-            .filter(|&v| v <= u32::from(u16::MAX))
+            .and_then(|v| v.checked_add(u16::from(d.wrapping_sub(b'0'))))
             .ok_or(AuthorityError::Port)?;
     }
-    u16::try_from(v).map(Some).map_err(|_| AuthorityError::Port)
+    Ok(Some(v))
 }
 
 fn parse_ipv6(text: &[u8]) -> Option<Ipv6Addr> {
