@@ -20,3 +20,16 @@ export PATH=$TUX_BINDGEN/bin:$TUX_CARGO_FUZZ/bin:$PATH
 
 say() { printf '\033[1m[tux]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[tux] error:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# The kernel sources of rust-tux/, by name: the crate root, its modules and
+# module directories, without the host-only parts (Cargo, tests, fuzzing,
+# examples). kernel-tree.sh links them into net/tux/; series.sh exports them.
+subsystem_entries() {
+	local src name
+	for src in "$TUX_ROOT"/rust-tux/*; do
+		name=$(basename "$src")
+		case $name in host | tests | fuzz | target | examples) continue ;; esac
+		[ -d "$src" ] || [ "${name%.rs}" != "$name" ] || continue
+		echo "$name"
+	done
+}

@@ -96,10 +96,8 @@ link_subsystem() {
 		case $(readlink "$src") in "$TUX_ROOT"/rust-tux/* | "$TUX_ROOT"/syscall-abi/*) [ -e "$src" ] && continue ;; esac
 		rm -f "$src"
 	done
-	for src in "$TUX_ROOT"/rust-tux/*; do
-		name=$(basename "$src")
-		case $name in host | tests | fuzz | target) continue ;; esac
-		[ -d "$src" ] || [ "${name%.rs}" != "$name" ] || continue
+	for name in $(subsystem_entries); do
+		src=$TUX_ROOT/rust-tux/$name
 		[ "$(readlink "$dir/$name" 2>/dev/null)" = "$src" ] || ln -sfn "$src" "$dir/$name"
 	done
 	# The tux(2) ABI has one definition, syscall-abi/: the kernel builds its

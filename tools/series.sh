@@ -62,13 +62,11 @@ HOOK_FILES=(net/Kconfig net/Makefile)
 
 # The files under rust-tux/ the kernel builds, as kernel-tree.sh links them.
 kernel_files() {
-	local src name
-	for src in "$TUX_ROOT"/rust-tux/*; do
-		name=$(basename "$src")
-		case $name in host | tests | fuzz | target | examples) continue ;; esac
-		if [ -d "$src" ]; then
+	local name
+	for name in $(subsystem_entries); do
+		if [ -d "$TUX_ROOT/rust-tux/$name" ]; then
 			(cd "$TUX_ROOT/rust-tux" && find "$name" -type f \( -name '*.rs' -o -name '*.md' \) | sort)
-		elif [ "${name%.rs}" != "$name" ]; then
+		else
 			echo "$name"
 		fi
 	done
