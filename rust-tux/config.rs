@@ -8,22 +8,23 @@
 //! sees a half-written configuration.
 
 use crate::http::{parser::Limits, plan};
-use kernel::{bindings, net::tcp::SocketAddrV4, prelude::*, str::CStr};
+use core::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use kernel::{bindings, prelude::*, str::CStr};
 
-/// An IPv4 address in host byte order, displayed dotted-quad.
-pub(crate) struct Ipv4(pub(crate) u32);
+/// A socket address for messages: `0.0.0.0:80`, `[::]:80`.
+pub(crate) struct Shown(pub(crate) SocketAddr);
 
-impl kernel::fmt::Display for Ipv4 {
+impl kernel::fmt::Display for Shown {
     fn fmt(&self, f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Result {
-        let [a, b, c, d] = self.0.to_be_bytes();
-        write!(f, "{a}.{b}.{c}.{d}")
+        core::fmt::Display::fmt(&self.0, f)
     }
 }
 
 /// The configuration of one server run.
 pub(crate) struct Config {
     docroot: [u8; bindings::TUX_DOCROOT_MAX as usize],
-    pub(crate) listen: SocketAddrV4,
+    /// IPv6 (the default `[::]` takes IPv4 clients too) or IPv4.
+    pub(crate) listen: SocketAddr,
     pub(crate) backlog: u32,
     /// Seconds a new connection may wait for its first bytes before it is accepted
     /// anyway (`TCP_DEFER_ACCEPT`); 0: accepted at once.
@@ -46,6 +47,18 @@ pub(crate) struct Config {
     pub(crate) clientport: u16,
     /// Time a module has to finish a request, ms (renewed by progress).
     pub(crate) module_ms: i64,
+}
+
+/// The listening address: `control.c` stores AF_INET or AF_INET6 with the
+/// address in network order, and a port it checked to be 1..=65535.
+fn listen_addr(raw: &bindings::tux_config) -> SocketAddr {
+    let port = u16::try_from(raw.port).unwrap_or(0);
+    if raw.listen_family == bindings::AF_INET {
+        let [a, b, c, d, ..] = raw.listen_addr;
+        SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::new(a, b, c, d), port))
+    } else {
+        SocketAddr::V6(SocketAddrV6::new(Ipv6Addr::from(raw.listen_addr), port, 0, 0))
+    }
 }
 
 impl Config {
@@ -73,10 +86,7 @@ impl Config {
         };
         Self {
             docroot,
-            listen: SocketAddrV4 {
-                addr: raw.listen_addr,
-                port: raw.port as u16,
-            },
+            listen: listen_addr(&raw),
             backlog: raw.backlog,
             defer_accept: raw.defer_accept,
             max_connect: raw.max_connect as usize,

@@ -32,9 +32,10 @@ use crate::{
     stats::STATS,
     user::Info,
 };
+use core::net::{IpAddr, Ipv4Addr};
 use kernel::{
     fs::File,
-    net::tcp::{Shutdown, SocketAddrV4, SocketEvents, TcpStream},
+    net::tcp::{Shutdown, SocketAddr, SocketEvents, TcpStream},
     new_condvar, new_mutex, new_spinlock,
     prelude::*,
     sync::{
@@ -71,8 +72,9 @@ pub(crate) struct Connection {
     expired: Atomic<bool>,
     /// Monotonic ms after which the sweeper expires the connection.
     deadline: Atomic<i64>,
-    /// The client's IPv4 address, for the access log and the per-source limit.
-    peer: [u8; 4],
+    /// The client's address, for the access log and the per-source limit (an IPv4
+    /// client of the dual-stack listener is IPv4 here).
+    peer: IpAddr,
     peer_port: u16,
     /// Its index in the server's connection table (`conns::Conns`), which reads and
     /// writes it only under the table's lock.
@@ -157,10 +159,12 @@ impl Connection {
         server: Arc<Shared>,
         worker: Arc<Worker>,
         stream: TcpStream<Connection>,
-        peer: Option<SocketAddrV4>,
+        peer: Option<SocketAddr>,
     ) -> Result<Arc<Self>> {
         let deadline = clock::monotonic_ms().saturating_add(server.config.header_ms);
-        let (peer, peer_port) = peer.map_or(([0; 4], 0), |a| (a.addr.to_be_bytes(), a.port));
+        let (peer, peer_port) = peer.map_or((IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0), |a| {
+            (a.ip(), a.port())
+        });
         let conn = Arc::pin_init(
             pin_init!(Connection {
                 link: Link::new(),
@@ -203,9 +207,9 @@ impl Connection {
         Ok(conn)
     }
 
-    /// The client's IPv4 address, host byte order.
-    pub(crate) fn source(&self) -> u32 {
-        u32::from_be_bytes(self.peer)
+    /// The client's address.
+    pub(crate) fn source(&self) -> IpAddr {
+        self.peer
     }
 
     /// The connection's index in the server's connection table.

@@ -4,12 +4,13 @@
 //!
 //! It enforces the two limits on open connections, `max_connect` in all and
 //! `max_connect_per_source` from one client address (so that one client
-//! cannot hold every slot), and gives the sweeper and `stop` the connections
-//! to walk. Adding and removing a connection cost O(log n) (the per-address
+//! cannot hold every slot; for IPv6, one /64 network, see [`Source`]), and
+//! gives the sweeper and `stop` the connections to walk. Adding and removing a connection cost O(log n) (the per-address
 //! counts are a red-black tree); no operation scans the table.
 
 use crate::config::Config;
 use crate::conn::Connection;
+use core::net::IpAddr;
 use kernel::{
     prelude::*,
     rbtree::{self, RBTree, RBTreeNodeReservation},
@@ -25,6 +26,29 @@ pub(crate) enum Refusal {
     SourceFull,
 }
 
+/// What the per-source limit counts connections by.
+///
+/// An IPv4 client is its address. An IPv6 client is its /64 network: a host is
+/// normally given a whole /64 and may pick any address in it (privacy
+/// addresses change by the hour), so counting addresses would let one client
+/// take every slot. IPv4 clients of the dual-stack listener arrive here as
+/// IPv4 (`TcpStream::peer_addr()`), so they are counted with IPv4 ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Source {
+    V4(u32),
+    V6Net(u64),
+}
+
+impl Source {
+    pub(crate) fn of(ip: IpAddr) -> Self {
+        match ip {
+            IpAddr::V4(a) => Self::V4(a.to_bits()),
+            // The top 64 bits: the shift leaves nothing for `as` to cut.
+            IpAddr::V6(a) => Self::V6Net((a.to_bits() >> 64) as u64),
+        }
+    }
+}
+
 /// The open connections of one server run.
 ///
 /// # Invariants
@@ -33,7 +57,7 @@ pub(crate) enum Refusal {
 /// number of connections in `list` whose source it is, and holds no zero count.
 pub(crate) struct Conns {
     list: KVec<Arc<Connection>>,
-    per_source: RBTree<u32, u32>,
+    per_source: RBTree<Source, u32>,
 }
 
 impl Conns {
@@ -51,7 +75,7 @@ impl Conns {
     }
 
     /// Whether one more connection from `source` is within the limits of `cfg`.
-    pub(crate) fn admit(&self, source: u32, cfg: &Config) -> Result<(), Refusal> {
+    pub(crate) fn admit(&self, source: Source, cfg: &Config) -> Result<(), Refusal> {
         if self.list.len() >= cfg.max_connect {
             return Err(Refusal::Full);
         }
@@ -65,7 +89,7 @@ impl Conns {
 
     /// Adds `conn`, whose client address is `conn.source()`.
     pub(crate) fn insert(&mut self, conn: Arc<Connection>) -> Result {
-        let source = conn.source();
+        let source = Source::of(conn.source());
         // Allocate first: nothing changes on failure.
         let reservation = RBTreeNodeReservation::new(GFP_KERNEL)?;
         self.list.reserve(1, GFP_KERNEL)?;
@@ -103,7 +127,7 @@ impl Conns {
         }
         // INVARIANT: the moved connection knows its new slot; the count of the removed
         // one's address goes down, and goes away at zero.
-        if let rbtree::Entry::Occupied(mut o) = self.per_source.entry(gone.source()) {
+        if let rbtree::Entry::Occupied(mut o) = self.per_source.entry(Source::of(gone.source())) {
             if *o.get_mut() <= 1 {
                 let _ = o.remove();
             } else {

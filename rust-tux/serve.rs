@@ -21,6 +21,7 @@ use crate::{
     server::Shared,
     user::method_code,
 };
+use core::net::IpAddr;
 use kernel::{
     bindings,
     fs::{
@@ -37,7 +38,7 @@ pub(crate) const PATH_BUF: usize = 4096 + 256;
 
 /// Appends the access-log line of a request.
 pub(crate) fn log_request(
-    peer: [u8; 4],
+    peer: IpAddr,
     now: Now,
     request: Option<&Request<'_>>,
     plan: &plan::Plan,
@@ -53,7 +54,7 @@ pub(crate) fn log_request(
 
 /// Appends an access-log line.
 pub(crate) fn log_line(
-    peer: [u8; 4],
+    peer: IpAddr,
     now: Now,
     request: Option<&Request<'_>>,
     status: u16,
@@ -61,7 +62,7 @@ pub(crate) fn log_line(
     buf: &mut [u8],
 ) {
     let record = accesslog::Record {
-        client: core::net::IpAddr::V4(core::net::Ipv4Addr::from(peer)),
+        client: peer,
         time: now.secs(),
         request,
         status,

@@ -10,9 +10,10 @@
 use crate::cache::ObjectCache;
 use crate::config::Config;
 use crate::conn::{BufferPool, Connection};
-use crate::conns::{Conns, Refusal};
+use crate::conns::{Conns, Refusal, Source};
 use crate::engine::{self, Threads, Worker, ACCEPT_BATCH};
 use crate::stats::STATS;
+use core::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
 use kernel::{
     fs::path::Path,
     net::tcp::{SocketEvents, TcpListener},
@@ -100,8 +101,31 @@ impl Server {
         &self.shared.config
     }
 
+    /// Binds the listener of `config`. The default `[::]` falls back to `0.0.0.0` when
+    /// the kernel has no IPv6 (`ipv6.disable=1`), and `config` then says so.
+    fn listen(config: &mut Config) -> Result<TcpListener<Shared>> {
+        let backlog = config.backlog;
+        let bind = |addr| TcpListener::<Shared>::bind(addr, backlog, true);
+        let listener = match (bind(config.listen), config.listen) {
+            (Err(e), SocketAddr::V6(any)) if e == EAFNOSUPPORT && any.ip().is_unspecified() => {
+                let v4 = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, any.port()));
+                pr_info!("no IPv6 in this kernel: listening on IPv4 only\n");
+                config.listen = v4;
+                bind(v4)
+            }
+            (result, _) => result,
+        };
+        listener.inspect_err(|e| {
+            pr_err!(
+                "cannot listen on {}: error {}\n",
+                crate::config::Shown(config.listen),
+                e.to_errno()
+            );
+        })
+    }
+
     /// Looks up the document root, binds the listener and starts accepting.
-    pub(crate) fn start(config: Config) -> Result<Self> {
+    pub(crate) fn start(mut config: Config) -> Result<Self> {
         let docroot = Path::lookup(config.docroot_cstr()?, true).inspect_err(|e| {
             pr_err!(
                 "cannot use document root '{}': error {}\n",
@@ -109,19 +133,11 @@ impl Server {
                 e.to_errno()
             );
         })?;
-        let listener = TcpListener::<Shared>::bind(config.listen, config.backlog, true)
-            .inspect_err(|e| {
-                pr_err!(
-                    "cannot listen on {}:{}: error {}\n",
-                    crate::config::Ipv4(config.listen.addr),
-                    config.listen.port,
-                    e.to_errno()
-                );
-            })?;
+        let listener = Self::listen(&mut config)?;
         // Accept a connection when its request is there: one wake-up accepts, reads, parses
         // and answers it.
         listener.set_defer_accept(config.defer_accept)?;
-        if config.clientport == config.listen.port {
+        if config.clientport == config.listen.port() {
             pr_err!(
                 "clientport {} is TUX's own port: hand-off would loop\n",
                 config.clientport
@@ -219,7 +235,8 @@ impl Shared {
             STATS.connections_total.add(1, Relaxed);
             let peer = stream.peer_addr().ok();
             let mut conns = self.conns.lock();
-            if let Err(why) = conns.admit(peer.map_or(0, |a| a.addr), &self.config) {
+            let source = peer.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
+            if let Err(why) = conns.admit(Source::of(source), &self.config) {
                 drop(conns);
                 // Graceful refusal: a 503 the client can read, then close.
                 match why {

@@ -15,6 +15,7 @@ use crate::{
     conn::user::current_date,
     user::{self, Event},
 };
+use core::net::IpAddr;
 use kernel::{
     bindings, current,
     prelude::*,
@@ -172,11 +173,19 @@ fn act(action: Action, req: &mut TuxReq, task: &CurrentTask) -> Result<Done> {
                 req.http_status = 0;
                 req.error = 0;
                 req.keep_alive = u32::from(info.keep_alive);
-                req.client_family = bindings::AF_INET;
                 req.client_port = u32::from(info.peer_port);
                 req.client_addr = [0; 16];
-                if let Some(a) = req.client_addr.get_mut(..4) {
-                    a.copy_from_slice(&info.peer);
+                match info.peer {
+                    IpAddr::V4(a) => {
+                        req.client_family = bindings::AF_INET;
+                        if let Some(dst) = req.client_addr.get_mut(..4) {
+                            dst.copy_from_slice(&a.octets());
+                        }
+                    }
+                    IpAddr::V6(a) => {
+                        req.client_family = bindings::AF_INET6;
+                        req.client_addr = a.octets();
+                    }
                 }
                 req.headers_len = info.headers_len;
                 req.body_len = info.body_len;

@@ -82,15 +82,12 @@ pub extern "C" fn tux_server_start() -> c_int {
         drop(old);
     }
     let cfg = config::Config::snapshot();
-    let addr = config::Ipv4(cfg.listen.addr);
-    let port = cfg.listen.port;
     match server::Server::start(cfg) {
         Ok(s) => {
             pr_info!(
-                "serving {} on {}:{}\n",
+                "serving {} on {}\n",
                 s.config().docroot_str(),
-                addr,
-                port
+                config::Shown(s.config().listen),
             );
             *slot = Some(s);
             0

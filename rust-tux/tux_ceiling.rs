@@ -22,10 +22,11 @@
 //!
 //! There are no limits and no timeouts: never load it on a machine that faces a network.
 
+use core::net::{Ipv6Addr, SocketAddrV6};
 use kernel::{
     alloc::flags::__GFP_ZERO,
     bindings,
-    net::tcp::{SocketAddrV4, SocketEvents, TcpListener, TcpStream},
+    net::tcp::{SocketAddr, SocketEvents, TcpListener, TcpStream},
     new_mutex,
     page::{Page, PAGE_SIZE},
     prelude::*,
@@ -147,7 +148,9 @@ impl Port {
         if body_len <= PAGE_SIZE {
             canned.resize(head_len + body_len, 0, GFP_KERNEL)?;
         }
-        let listener = TcpListener::<Port>::bind(SocketAddrV4::new([0; 4], port), 1024, false)?;
+        // Dual-stack `[::]`, as TUX's own default listener.
+        let any = SocketAddr::V6(SocketAddrV6::new(Ipv6Addr::UNSPECIFIED, port, 0, 0));
+        let listener = TcpListener::<Port>::bind(any, 1024, false)?;
         let this = Arc::pin_init(
             pin_init!(Port {
                 canned,

@@ -27,6 +27,7 @@ use crate::{
     },
     stats::STATS,
 };
+use core::net::IpAddr;
 use kernel::{
     bindings, new_condvar, new_mutex,
     prelude::*,
@@ -39,14 +40,14 @@ use kernel::{
 };
 
 /// What the event loop tells a module about a request, fixed when it is queued.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy)]
 pub(crate) struct Info {
     pub(crate) method: u32,
     pub(crate) version: u32,
     pub(crate) keep_alive: bool,
     pub(crate) headers_len: u64,
     pub(crate) body_len: u64,
-    pub(crate) peer: [u8; 4],
+    pub(crate) peer: IpAddr,
     pub(crate) peer_port: u16,
 }
 

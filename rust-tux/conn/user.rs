@@ -30,6 +30,7 @@ use crate::{
     stats::STATS,
     user::{registry, Info},
 };
+use core::net::IpAddr;
 use kernel::{
     bindings,
     fs::{path::read_at, File, LocalFile},
@@ -492,7 +493,7 @@ impl Inner {
     }
 
     /// Logs the module request whose head is `input[..head_len]`.
-    fn user_log(&mut self, peer: [u8; 4], status: u16, bytes: u64, head_len: usize) {
+    fn user_log(&mut self, peer: IpAddr, status: u16, bytes: u64, head_len: usize) {
         self.now.refresh(clock::real_seconds());
         let limits = parser::Limits {
             max_head_bytes: head_len.max(1),
