@@ -7,7 +7,7 @@
 
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -98,8 +98,8 @@ pub struct CgiConf {
 pub struct Config {
     /// `/proc/sys/net/tux/documentroot`.
     pub docroot: Option<PathBuf>,
-    /// `/proc/sys/net/tux/listen`.
-    pub listen: Option<Ipv4Addr>,
+    /// `/proc/sys/net/tux/listen`: IPv6 (`::` takes IPv4 clients too) or IPv4.
+    pub listen: Option<IpAddr>,
     /// `/proc/sys/net/tux/port`.
     pub port: Option<u16>,
     /// Module threads (default 2).
@@ -120,6 +120,15 @@ pub struct Config {
 
 fn err<T>(key: &str, value: impl std::fmt::Display, why: &str) -> Result<T, String> {
     Err(format!("config: {key} = {value}: {why}"))
+}
+
+/// A `listen` value as the kernel takes it: IPv4 text, or IPv6 text with or
+/// without brackets. No port, no zone.
+fn listen_addr(s: &str) -> Option<IpAddr> {
+    match s.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+        Some(v6) => v6.parse::<std::net::Ipv6Addr>().ok().map(IpAddr::V6),
+        None => s.parse().ok(),
+    }
 }
 
 fn range(key: &str, v: i64, lo: i64, hi: i64) -> Result<i64, String> {
@@ -152,13 +161,16 @@ impl Config {
             c.docroot = Some(abs_path("docroot", d)?);
         }
         if let Some(l) = &raw.listen {
-            c.listen = Some(l.parse().or_else(|_| {
-                err(
-                    "listen",
-                    format!("{l:?}"),
-                    "must be an IPv4 address like 0.0.0.0",
-                )
-            })?);
+            c.listen = Some(listen_addr(l).map_or_else(
+                || {
+                    err(
+                        "listen",
+                        format!("{l:?}"),
+                        "must be an IPv4 or IPv6 address like 0.0.0.0, :: or [2001:db8::1]",
+                    )
+                },
+                Ok,
+            )?);
         }
         if let Some(p) = raw.port {
             c.port = Some(range("port", p, 1, 65535)? as u16);
@@ -324,10 +336,27 @@ wasm = "application/wasm"
     }
 
     #[test]
+    fn listen_takes_both_families() {
+        let ok = |s: &str, want: &str| {
+            let c = Config::parse(&format!("listen = \"{s}\"")).unwrap();
+            assert_eq!(c.listen, Some(want.parse().unwrap()), "{s}");
+        };
+        ok("0.0.0.0", "0.0.0.0");
+        ok("::", "::");
+        ok("[::]", "::");
+        ok("[2001:db8::1]", "2001:db8::1");
+        ok("2001:DB8:0::1", "2001:db8::1");
+        for bad in ["[0.0.0.0]", "[::", "::]", "[::1]:80", "fe80::1%eth0", "", "::1 "] {
+            let e = Config::parse(&format!("listen = \"{bad}\"")).unwrap_err();
+            assert!(e.contains("must be an IPv4 or IPv6 address"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
     fn full_config() {
         let c = Config::parse(FULL).unwrap();
         assert_eq!(c.docroot.as_deref(), Some(std::path::Path::new("/var/www")));
-        assert_eq!(c.listen, Some(Ipv4Addr::UNSPECIFIED));
+        assert_eq!(c.listen, Some(IpAddr::from([0, 0, 0, 0])));
         assert_eq!(
             (c.port, c.threads, c.module_timeout, c.fallback_port),
             (Some(80), 4, Some(30), Some(8080))
@@ -383,7 +412,7 @@ wasm = "application/wasm"
         );
         fails(
             "listen = \"localhost\"",
-            "listen = \"localhost\": must be an IPv4 address",
+            "listen = \"localhost\": must be an IPv4 or IPv6 address",
         );
         fails("log_file = \"x.log\"", "log_file");
         fails(

@@ -284,6 +284,11 @@ pub fn status() -> ExitCode {
             let port = read_sysctl("port").unwrap_or_default();
             let listen = read_sysctl("listen").unwrap_or_default();
             let root = read_sysctl("documentroot").unwrap_or_default();
+            let listen = if listen.contains(':') {
+                format!("[{listen}]")
+            } else {
+                listen
+            };
             println!("running: {listen}:{port}, documentroot {root}");
             ExitCode::SUCCESS
         }
