@@ -495,6 +495,13 @@ class ResponseReader:
         return (head + b"\r\n\r\n" + rest[:n]).decode(errors="replace")
 
 
+def saw(text, response):
+    """Whether the fallback server's answer has `text`. TUX's default listener
+    is dual-stack, so nginx (on [::]:8080, ipv6only=off) may write the host's
+    10.0.2.2 in its IPv4-mapped form: both are the client's own address."""
+    return text in response or text.replace(" from 10.0.2.2", " from ::ffff:10.0.2.2") in response
+
+
 def run_handoff_tests(ctx, con, results):
     """Hand-off to an unmodified nginx on clientport: the live connection moves,
     nginx reads the request from its first byte and sees the client's address
@@ -524,9 +531,9 @@ def run_handoff_tests(ctx, con, results):
                                b"Content-Length: 300\r\n\r\n" + body +
                                b"GET /after-body HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
                                responses=2)
-        if "nginx saw POST /form?a=1 from 10.0.2.2 body=300" not in r1:
+        if not saw("nginx saw POST /form?a=1 from 10.0.2.2 body=300", r1):
             raise AssertionError(f"not nginx's answer with the client address: {r1[:300]!r}")
-        if "nginx saw GET /after-body from 10.0.2.2" not in r2:
+        if not saw("nginx saw GET /after-body from 10.0.2.2", r2):
             raise AssertionError(f"the request after the body did not reach nginx: {r2[:300]!r}")
 
     def after_keepalive():
@@ -535,18 +542,18 @@ def run_handoff_tests(ctx, con, results):
         r1, r2 = http_exchange(port, raw, responses=2)
         if not r1.startswith("HTTP/1.1 200") or "nginx" in r1.lower().split("\r\n\r\n")[0]:
             raise AssertionError(f"first request not served by TUX: {r1[:200]!r}")
-        if "nginx saw DELETE /thing from 10.0.2.2" not in r2:
+        if not saw("nginx saw DELETE /thing from 10.0.2.2", r2):
             raise AssertionError(f"second request not handed to nginx: {r2[:300]!r}")
 
     def log_has_client():
         # nginx logs a request when it frees it: give it a moment.
         rc = con.run_cmd("for i in 1 2 3 4 5 6 7 8 9 10; do "
-                         "grep -q '^10.0.2.2 GET /after-body$' /tmp/nginx-access.log && break; "
+                         "grep -Eq '^(::ffff:)?10.0.2.2 GET /after-body$' /tmp/nginx-access.log && break; "
                          "sleep 0.5; done; cat /tmp/nginx-access.log; "
-                         "grep -q '^10.0.2.2 POST /form?a=1$' /tmp/nginx-access.log && "
-                         "grep -q '^10.0.2.2 GET /after-body$' /tmp/nginx-access.log && "
-                         "grep -q '^10.0.2.2 DELETE /thing$' /tmp/nginx-access.log && "
-                         "! grep -v ' /ready$' /tmp/nginx-access.log | grep -q '^127.0.0.1 ' && "
+                         "grep -Eq '^(::ffff:)?10.0.2.2 POST /form\\?a=1$' /tmp/nginx-access.log && "
+                         "grep -Eq '^(::ffff:)?10.0.2.2 GET /after-body$' /tmp/nginx-access.log && "
+                         "grep -Eq '^(::ffff:)?10.0.2.2 DELETE /thing$' /tmp/nginx-access.log && "
+                         "! grep -v ' /ready$' /tmp/nginx-access.log | grep -Eq '^(::ffff:)?127.0.0.1 |^::1 ' && "
                          "grep -q '^handoffs [1-9]' /proc/net/tux/stats")
         if rc != 0:
             raise AssertionError("nginx's access log lacks the client's address (or a proxy's shows)")
@@ -562,7 +569,7 @@ def run_handoff_tests(ctx, con, results):
         try:
             (r,) = http_exchange(port, b"GET /legacy/page?x=1 HTTP/1.1\r\nHost: t\r\n"
                                  b"Connection: close\r\n\r\n")
-            if "nginx saw GET /legacy/page?x=1 from 10.0.2.2" not in r:
+            if not saw("nginx saw GET /legacy/page?x=1 from 10.0.2.2", r):
                 raise AssertionError(f"REDIRECT_REQ did not reach nginx: {r[:300]!r}")
         finally:
             con.run_cmd("kill $(pidof redirect) 2>/dev/null; sleep 0.5")
@@ -584,7 +591,7 @@ def run_handoff_tests(ctx, con, results):
         try:
             (r,) = http_exchange(port, b"GET /old/page.legacy HTTP/1.1\r\nHost: t\r\n"
                                  b"Connection: close\r\n\r\n")
-            if "nginx saw GET /old/page.legacy from 10.0.2.2" not in r:
+            if not saw("nginx saw GET /old/page.legacy from 10.0.2.2", r):
                 raise AssertionError(f"a TUX/redirect extension did not reach nginx: {r[:300]!r}")
             # A prefix the daemon keeps for the fallback server (kind = "redirect").
             for _ in range(20):
@@ -593,7 +600,7 @@ def run_handoff_tests(ctx, con, results):
                 if not r.startswith("HTTP/1.1 404"):
                     break
                 time.sleep(0.5)  # the daemon registers its modules after STARTUP
-            if "nginx saw GET /pass/it/on from 10.0.2.2" not in r:
+            if not saw("nginx saw GET /pass/it/on from 10.0.2.2", r):
                 raise AssertionError(f"a redirect-kind prefix did not reach nginx: {r[:300]!r}")
             (r,) = http_exchange(port, b"GET /index.html HTTP/1.1\r\nHost: t\r\n"
                                  b"Connection: close\r\n\r\n")
@@ -611,7 +618,7 @@ def run_handoff_tests(ctx, con, results):
         try:
             (r,) = http_exchange(port, b"GET /x HTTP/1.1\r\nHost: unknown.example\r\n"
                                  b"Connection: close\r\n\r\n")
-            if "nginx saw GET /x from 10.0.2.2" not in r:
+            if not saw("nginx saw GET /x from 10.0.2.2", r):
                 raise AssertionError(f"an unknown host was not handed to nginx: {r[:300]!r}")
             (r,) = http_exchange(port, b"GET / HTTP/1.1\r\nHost: a.example\r\n"
                                  b"Connection: close\r\n\r\n")
@@ -631,9 +638,9 @@ def run_handoff_tests(ctx, con, results):
             time.sleep(1.5)
             s.sendall(b"DELETE /two HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
             r2 = rd.response()
-        if "nginx saw DELETE /one from 10.0.2.2" not in r1:
+        if not saw("nginx saw DELETE /one from 10.0.2.2", r1):
             raise AssertionError(f"first request not handed to nginx: {r1[:300]!r}")
-        if "nginx saw DELETE /two from 10.0.2.2" not in r2:
+        if not saw("nginx saw DELETE /two from 10.0.2.2", r2):
             raise AssertionError(f"nginx never heard of a request sent 1.5 s later: {r2[:300]!r}")
 
     def late_body():
@@ -645,9 +652,9 @@ def run_handoff_tests(ctx, con, results):
                       b"Connection: close\r\n\r\n")
             r1 = rd.response()
             r2 = rd.response()
-        if "nginx saw POST /late from 10.0.2.2 body=300" not in r1:
+        if not saw("nginx saw POST /late from 10.0.2.2 body=300", r1):
             raise AssertionError(f"POST not handed to nginx: {r1[:300]!r}")
-        if "nginx saw GET /after-late-body from 10.0.2.2" not in r2:
+        if not saw("nginx saw GET /after-late-body from 10.0.2.2", r2):
             raise AssertionError(f"nginx never read a body sent 1.5 s later: {r2[:300]!r}")
 
     def big_to_slow_reader():
@@ -683,7 +690,7 @@ def run_handoff_tests(ctx, con, results):
             rd = ResponseReader(s)
             s.sendall(b"DELETE /then-close HTTP/1.1\r\nHost: t\r\n\r\n")
             r = rd.response()
-            if "nginx saw DELETE /then-close" not in r:
+            if not saw("nginx saw DELETE /then-close", r):
                 raise AssertionError(f"not handed to nginx: {r[:300]!r}")
         # nginx waits for the next request on the kept-alive connection; on
         # the client's FIN it must close its end at once (no CLOSE_WAIT on :80).
@@ -710,6 +717,15 @@ def run_handoff_tests(ctx, con, results):
     case("module-redirect-req", module_redirect)
     case("mimetype-tux-redirect", mimetype_redirect)
     case("unknown-vhost", unknown_vhost)
+    def ipv6_client():
+        # From the guest over ::1: nginx sees ::1, and TUX counted the hand-off.
+        rc = con.run_cmd("wget -q -O /tmp/v6-handoff.out --post-data=abc 'http://[::1]/v6form'; "
+                         "cat /tmp/v6-handoff.out; "
+                         "grep -qxF 'nginx saw POST /v6form from ::1 body=3' /tmp/v6-handoff.out")
+        if rc != 0:
+            raise AssertionError("an IPv6 client's POST did not reach nginx as ::1")
+
+    case("ipv6-client-handed-off", ipv6_client)
     case("no-listener-answered-by-tux", no_listener)
 
     # Items 2 and 3: who may receive a client's connection. nginx is gone;
@@ -747,8 +763,28 @@ def run_handoff_tests(ctx, con, results):
         m = re.findall(rf"(?m)^{name} (\d+)", text)
         return int(m[-1]) if rc == 0 and m else None
 
-    case("dual-stack-listener-refused", lambda: refused("v6", "--v6 --wait 4"))
-    case("unprivileged-listener-refused", lambda: refused("nobody", "--uid 65534 --wait 4"))
+    # TUX listens on [::]: an IPv4 client is an IPv6 socket, which only a
+    # dual-stack listener may take.
+    case("ipv4-only-listener-refused", lambda: refused("v4", "--wait 4"))
+    case("v6only-listener-refused", lambda: refused("v6only", "--v6only --wait 4"))
+    case("unprivileged-listener-refused", lambda: refused("nobody", "--v6 --uid 65534 --wait 4"))
+
+    def ipv4_tux():
+        # With listen=0.0.0.0 it is the other way round: an IPv4 listener
+        # gets the client, a dual-stack one may not.
+        if con.run_cmd("echo 0.0.0.0 >/proc/sys/net/tux/listen && echo 1 >/proc/sys/net/tux/running") != 0:
+            raise AssertionError("cannot restart TUX on 0.0.0.0")
+        try:
+            refused("v6-under-ipv4", "--v6 --wait 4")
+            out = "/tmp/listen1-v4-ok.out"
+            listener("--wait 10", out)
+            (r,) = http_exchange(port, login)
+            if "listen1 got POST /login HTTP/1.1 from 10.0.2.2" not in r:
+                raise AssertionError(f"the IPv4 listener did not get the client: {r[:300]!r}")
+        finally:
+            con.run_cmd("echo :: >/proc/sys/net/tux/listen && echo 1 >/proc/sys/net/tux/running")
+
+    case("ipv4-tux-hands-to-ipv4-listener", ipv4_tux)
 
 
 def run_host_tests(ctx, con, results):

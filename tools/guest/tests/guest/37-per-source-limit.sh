@@ -28,6 +28,14 @@ until out=$(srcconns 127.0.0.2 0 80 127.0.0.2) && [ "$out" = '127.0.0.2 200' ]; 
 	i=$((i + 1)); [ $i -lt 20 ] || { echo "127.0.0.2 not served after its connections closed: $out"; exit 1; }
 	sleep 0.5
 done
+# IPv6 clients count by /64: a host picks addresses in its /64 at will.
+for a in 2001:db8:1::2 2001:db8:1::3 2001:db8:2::2; do ip -6 addr add $a/64 dev lo nodad || exit 1; done
+out=$(srcconns 2001:db8:1::2 4 80 2001:db8:1::3 2001:db8:2::2 127.0.0.3)
+echo "$out"
+echo "$out" | grep -qx '2001:db8:1::3 503' || { echo "another address of the same /64 was not refused with 503"; exit 1; }
+echo "$out" | grep -qx '2001:db8:2::2 200' || { echo "another /64 was not served"; exit 1; }
+echo "$out" | grep -qx '127.0.0.3 200' || { echo "an IPv4 client was not served"; exit 1; }
+for a in 2001:db8:1::2 2001:db8:1::3 2001:db8:2::2; do ip -6 addr del $a/64 dev lo; done
 echo 0 >$S/max_connect_per_source && echo 1 >$S/running || exit 1
 out=$(srcconns 127.0.0.2 4 80 127.0.0.2)
 echo "$out" | grep -qx '127.0.0.2 200' || { echo "with the limit off, a fifth connection was not served: $out"; exit 1; }

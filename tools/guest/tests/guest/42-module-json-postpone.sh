@@ -63,6 +63,9 @@ for i in 1 2 3; do
 done
 grep -q '"path":"/api/stats"' $T/j1.out || { cat $T/j1.out; fail "JSON path is not /api/stats"; }
 grep -q '"client":"127.0.0.1"' $T/j1.out || { cat $T/j1.out; fail "JSON client is not 127.0.0.1"; }
+# Over IPv6: tux(2) reports the client as AF_INET6.
+timeout 5 wget -q -O $T/j6.out 'http://[::1]/api/stats' || fail "GET /api/stats over [::1] failed"
+grep -q '"client":"::1"' $T/j6.out || { cat $T/j6.out; fail "JSON client over IPv6 is not ::1"; }
 # A path under the prefix goes to the module too (raw, as sent).
 timeout 5 wget -q -O $T/jq.out "$U/api/stats/sub%20x" || fail "GET /api/stats/sub%20x failed"
 grep -q '"path":"/api/stats/sub%20x"' $T/jq.out || { cat $T/jq.out; fail "JSON path of /api/stats/sub%20x is wrong"; }

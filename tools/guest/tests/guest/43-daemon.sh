@@ -73,7 +73,7 @@ wait_exit() {
 
 cat >$T/tux.toml <<EOF
 docroot = "/srv/www"
-listen = "0.0.0.0"
+listen = "::"
 port = 80
 threads = $N
 log_file = "$LOG"
@@ -129,7 +129,7 @@ cmp -s $T/s.out $T/index.html || fail "tux run: static file differs"
 
 tux status >$T/status.out 2>&1; rc=$?
 [ $rc = 0 ] || { cat $T/status.out; fail "tux status exit $rc while running (want 0)"; }
-grep -q '^running: 0.0.0.0:80, documentroot /srv/www' $T/status.out || { cat $T/status.out; fail "tux status does not say running on 0.0.0.0:80"; }
+grep -q '^running: \[::\]:80, documentroot /srv/www' $T/status.out || { cat $T/status.out; fail "tux status does not say running on [::]:80"; }
 grep -q 'ABI [0-9]*\.[0-9]*\.[0-9]* (compatible' $T/status.out || { cat $T/status.out; fail "tux status shows no compatible ABI version"; }
 tux stats >$T/stats.out 2>&1 || fail "tux stats failed"
 grep -q '^running 1$' $T/stats.out || { cat $T/stats.out; fail "tux stats: no 'running 1'"; }

@@ -126,6 +126,8 @@ for want in REQUEST_METHOD=GET 'QUERY_STRING=a=1&b=two' SCRIPT_NAME=/cgi-bin/env
 	REMOTE_ADDR=127.0.0.1 CONTENT_LENGTH=unset HTTP_X_TEST=hello-cgi; do
 	grep -qxF "$want" $T/env.out || { cat $T/env.out; fail "CGI environment lacks $want"; }
 done
+timeout 10 wget -q -O $T/env6.out 'http://[::1]/cgi-bin/env.sh' || fail "GET env.sh over [::1] failed"
+grep -qxF REMOTE_ADDR=::1 $T/env6.out || { cat $T/env6.out; fail "CGI over IPv6: REMOTE_ADDR is not ::1"; }
 timeout 10 wget -q -O $T/env2.out --post-data 'k=v' $U/cgi-bin/env.sh || fail "POST env.sh failed"
 grep -qxF REQUEST_METHOD=POST $T/env2.out && grep -qxF CONTENT_LENGTH=3 $T/env2.out || { cat $T/env2.out; fail "POST: wrong REQUEST_METHOD/CONTENT_LENGTH"; }
 

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! `listen1 [--v6] [--uid UID] [--port PORT] [--wait SECS]`: a stand-in for a
+//! `listen1 [--v6|--v6only] [--uid UID] [--port PORT] [--wait SECS]`: a stand-in for a
 //! fallback server of the hand-off, for the hand-off tests.
 //!
 //! It listens on PORT (8080) of `0.0.0.0`, or with `--v6` of `[::]` with
-//! `IPV6_V6ONLY` off (dual-stack, the default of Go, Apache and Python), as
+//! `IPV6_V6ONLY` off (dual-stack, the default of Go, Apache and Python), or
+//! with `--v6only` of `[::]` with it on (nginx's `listen [::]:PORT`), as
 //! UID when given (dropping root before it binds, as an unprivileged user
 //! would). It answers at most one connection: it reads the request head,
 //! answers `200` with "listen1 got <request line> from <peer>" and closes,
@@ -26,6 +27,7 @@ fn fail(what: &str) -> ExitCode {
 
 fn main() -> ExitCode {
     let mut v6 = false;
+    let mut v6only = false;
     let mut uid: Option<u32> = None;
     let mut port: u16 = 8080;
     let mut wait: i32 = 10;
@@ -34,11 +36,12 @@ fn main() -> ExitCode {
         let val = |args: &mut dyn Iterator<Item = String>| args.next().unwrap_or_default();
         match a.as_str() {
             "--v6" => v6 = true,
+            "--v6only" => (v6, v6only) = (true, true),
             "--uid" => uid = val(&mut args).parse().ok(),
             "--port" => port = val(&mut args).parse().unwrap_or(0),
             "--wait" => wait = val(&mut args).parse().unwrap_or(10),
             _ => {
-                eprintln!("usage: listen1 [--v6] [--uid UID] [--port PORT] [--wait SECS]");
+                eprintln!("usage: listen1 [--v6|--v6only] [--uid UID] [--port PORT] [--wait SECS]");
                 return ExitCode::from(2);
             }
         }
@@ -77,7 +80,7 @@ fn main() -> ExitCode {
                 fd,
                 libc::IPPROTO_IPV6,
                 libc::IPV6_V6ONLY,
-                (&raw const zero).cast(),
+                if v6only { &raw const one } else { &raw const zero }.cast(),
                 int,
             );
         }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! `srcconns HOLD_FROM N PORT GET_FROM...`: connections to 127.0.0.1:PORT from
-//! chosen source addresses, for the per-source connection limit test.
+//! `srcconns HOLD_FROM N PORT GET_FROM...`: connections to 127.0.0.1:PORT (or
+//! [::1]:PORT, from an IPv6 address) from chosen source addresses, for the
+//! per-source connection limit test.
 //!
 //! It opens N connections from HOLD_FROM (an address of the loopback network,
 //! e.g. 127.0.0.2) that each send half a request head, so that the server
@@ -12,32 +13,30 @@
 
 use std::io::{Read, Write};
 use std::mem::{size_of, zeroed};
-use std::net::{Ipv4Addr, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
 use std::os::fd::FromRawFd;
 use std::process::ExitCode;
 use std::time::Duration;
 
-/// A TCP connection to 127.0.0.1:`port` from `from`.
-fn connect_from(from: Ipv4Addr, port: u16) -> std::io::Result<TcpStream> {
+/// A TCP connection from `from` to the loopback address of its family
+/// (127.0.0.1 or ::1), port `port`.
+fn connect_from(from: IpAddr, port: u16) -> std::io::Result<TcpStream> {
+    let family = if from.is_ipv4() { libc::AF_INET } else { libc::AF_INET6 };
     // SAFETY: a plain system call.
-    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
+    let fd = unsafe { libc::socket(family, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
     if fd < 0 {
         return Err(std::io::Error::last_os_error());
     }
     // SAFETY: `fd` is a new descriptor that nothing else owns.
     let stream = unsafe { TcpStream::from_raw_fd(fd) };
-    let sa = |addr: Ipv4Addr, port: u16| {
-        // SAFETY: all zeroes is a valid sockaddr_in.
-        let mut sa: libc::sockaddr_in = unsafe { zeroed() };
-        sa.sin_family = libc::AF_INET as libc::sa_family_t;
-        sa.sin_port = port.to_be();
-        sa.sin_addr.s_addr = u32::from(addr).to_be();
-        sa
+    let to = match from {
+        IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::LOCALHOST),
     };
-    let len = size_of::<libc::sockaddr_in>() as libc::socklen_t;
-    let local = sa(from, 0);
-    let remote = sa(Ipv4Addr::LOCALHOST, port);
-    // SAFETY: `fd` is a valid socket; the addresses are valid sockaddr_in of `len` bytes.
+    let (local, len) = sockaddr(SocketAddr::new(from, 0));
+    let (remote, _) = sockaddr(SocketAddr::new(to, port));
+    // SAFETY: `fd` is a valid socket; the addresses are valid sockaddrs of its family,
+    // `len` bytes long.
     if unsafe { libc::bind(fd, (&raw const local).cast(), len) } != 0
         || unsafe { libc::connect(fd, (&raw const remote).cast(), len) } != 0
     {
@@ -46,7 +45,31 @@ fn connect_from(from: Ipv4Addr, port: u16) -> std::io::Result<TcpStream> {
     Ok(stream)
 }
 
-fn status(from: Ipv4Addr, port: u16) -> String {
+/// `a` as a `sockaddr_in` or `sockaddr_in6`, in storage, with its length.
+fn sockaddr(a: SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
+    // SAFETY: all zeroes is a valid sockaddr_storage.
+    let mut ss: libc::sockaddr_storage = unsafe { zeroed() };
+    match a {
+        SocketAddr::V4(a) => {
+            // SAFETY: the storage is large and aligned enough for any sockaddr.
+            let sa = unsafe { &mut *(&raw mut ss).cast::<libc::sockaddr_in>() };
+            sa.sin_family = libc::AF_INET as libc::sa_family_t;
+            sa.sin_port = a.port().to_be();
+            sa.sin_addr.s_addr = u32::from(*a.ip()).to_be();
+            (ss, size_of::<libc::sockaddr_in>() as libc::socklen_t)
+        }
+        SocketAddr::V6(a) => {
+            // SAFETY: as above.
+            let sa = unsafe { &mut *(&raw mut ss).cast::<libc::sockaddr_in6>() };
+            sa.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+            sa.sin6_port = a.port().to_be();
+            sa.sin6_addr.s6_addr = a.ip().octets();
+            (ss, size_of::<libc::sockaddr_in6>() as libc::socklen_t)
+        }
+    }
+}
+
+fn status(from: IpAddr, port: u16) -> String {
     let mut s = match connect_from(from, port) {
         Ok(s) => s,
         Err(e) => return format!("connect: {e}"),
@@ -70,10 +93,10 @@ fn status(from: Ipv4Addr, port: u16) -> String {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let parsed = (|| {
-        let hold: Ipv4Addr = args.first()?.parse().ok()?;
+        let hold: IpAddr = args.first()?.parse().ok()?;
         let n: usize = args.get(1)?.parse().ok()?;
         let port: u16 = args.get(2)?.parse().ok()?;
-        let gets: Option<Vec<Ipv4Addr>> = args.iter().skip(3).map(|a| a.parse().ok()).collect();
+        let gets: Option<Vec<IpAddr>> = args.iter().skip(3).map(|a| a.parse().ok()).collect();
         Some((hold, n, port, gets?))
     })();
     let Some((hold, n, port, gets)) = parsed else {
