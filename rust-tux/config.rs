@@ -57,7 +57,12 @@ fn listen_addr(raw: &bindings::tux_config) -> SocketAddr {
         let [a, b, c, d, ..] = raw.listen_addr;
         SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::new(a, b, c, d), port))
     } else {
-        SocketAddr::V6(SocketAddrV6::new(Ipv6Addr::from(raw.listen_addr), port, 0, 0))
+        SocketAddr::V6(SocketAddrV6::new(
+            Ipv6Addr::from(raw.listen_addr),
+            port,
+            0,
+            0,
+        ))
     }
 }
 

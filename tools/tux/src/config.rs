@@ -346,7 +346,15 @@ wasm = "application/wasm"
         ok("[::]", "::");
         ok("[2001:db8::1]", "2001:db8::1");
         ok("2001:DB8:0::1", "2001:db8::1");
-        for bad in ["[0.0.0.0]", "[::", "::]", "[::1]:80", "fe80::1%eth0", "", "::1 "] {
+        for bad in [
+            "[0.0.0.0]",
+            "[::",
+            "::]",
+            "[::1]:80",
+            "fe80::1%eth0",
+            "",
+            "::1 ",
+        ] {
             let e = Config::parse(&format!("listen = \"{bad}\"")).unwrap_err();
             assert!(e.contains("must be an IPv4 or IPv6 address"), "{bad}: {e}");
         }

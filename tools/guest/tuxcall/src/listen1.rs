@@ -80,7 +80,12 @@ fn main() -> ExitCode {
                 fd,
                 libc::IPPROTO_IPV6,
                 libc::IPV6_V6ONLY,
-                if v6only { &raw const one } else { &raw const zero }.cast(),
+                if v6only {
+                    &raw const one
+                } else {
+                    &raw const zero
+                }
+                .cast(),
                 int,
             );
         }

@@ -21,7 +21,11 @@ use std::time::Duration;
 /// A TCP connection from `from` to the loopback address of its family
 /// (127.0.0.1 or ::1), port `port`.
 fn connect_from(from: IpAddr, port: u16) -> std::io::Result<TcpStream> {
-    let family = if from.is_ipv4() { libc::AF_INET } else { libc::AF_INET6 };
+    let family = if from.is_ipv4() {
+        libc::AF_INET
+    } else {
+        libc::AF_INET6
+    };
     // SAFETY: a plain system call.
     let fd = unsafe { libc::socket(family, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
     if fd < 0 {
