@@ -20,6 +20,9 @@ GUEST_HTTP_PORT = 80
 # statically: passt is given the same. A second NIC (eth1) is on 10.0.3.0/24.
 GUEST_ADDR, GUEST_PREFIX, GATEWAY = "10.0.2.15", 24, "10.0.2.2"
 GUEST_ADDR2, GATEWAY2 = "10.0.3.15", "10.0.3.2"
+# eth1's IPv6 (passt forwards the host's [::1] to it; host clients appear to
+# come from the gateway). A unique local prefix, so nothing routes it.
+GUEST_ADDR6_2, GATEWAY6_2 = "fd00:3::15", "fd00:3::2"
 
 
 def log(msg):
@@ -102,7 +105,7 @@ class Passt:
     connection to the guest's TCP stack at once.
     """
 
-    def __init__(self, forwards, second=False, timeout=10):
+    def __init__(self, forwards, second=False, timeout=10, forwards6=()):
         self.dir = tempfile.mkdtemp(prefix="tux-passt.")
         self.sock = os.path.join(self.dir, "passt.sock")
         self.log = os.path.join(self.dir, "passt.log")
@@ -123,8 +126,14 @@ class Passt:
         # expect 10.0.2.2.
         argv = ["passt", "-f", "-1", *runas, "-s", self.sock,
                 "-a", addr, "-n", str(GUEST_PREFIX), "-g", gateway]
+        if second:
+            argv += ["-a", GUEST_ADDR6_2, "-g", GATEWAY6_2]
         for host_port, guest_port in forwards:
             argv += ["-t", f"127.0.0.1/{host_port}:{guest_port}"]
+        # forwards6: from the host's [::1] (second NIC only: eth1 has the
+        # static IPv6 address above).
+        for host_port, guest_port in forwards6:
+            argv += ["-t", f"::1/{host_port}:{guest_port}"]
         # Its messages go to a file, not to make run's console (passt's own
         # --log-file was refused that directory: "Permission denied"). A
         # session of its own keeps a Ctrl-C on the terminal from stopping
@@ -163,7 +172,7 @@ class Passt:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def start_net(forwards, second=False):
+def start_net(forwards, second=False, forwards6=()):
     """NET=passt, user or auto (default): the guest's host networking.
 
     auto takes passt if it is installed and starts, else QEMU's user
@@ -183,7 +192,7 @@ def start_net(forwards, second=False):
         log(f"{what}: QEMU user networking: passt is not installed (make deps)")
         return None
     try:
-        net = Passt(forwards, second)
+        net = Passt(forwards, second, forwards6=forwards6)
     except OSError as e:
         if choice == "passt":
             raise SystemExit(f"NET=passt: {e}")

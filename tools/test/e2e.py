@@ -129,6 +129,12 @@ class Console:
             pass
 
 
+def free_port6():
+    with socket.socket(socket.AF_INET6) as s:
+        s.bind(("::1", 0))
+        return s.getsockname()[1]
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -412,13 +418,14 @@ def run_http_suite(ctx, con, results):
         results.add(f"http/setup/{name}", rc == 0, f"guest command failed: {rc}" if rc else "")
         return rc == 0
 
-    def suite(groups, **params):
+    def suite(groups, family="http", host="127.0.0.1", port=ctx["http_port"], **params):
         try:
-            for name, ok, detail in http_suite.run("127.0.0.1", ctx["http_port"], manifest,
+            for name, ok, detail in http_suite.run(host, port, manifest,
                                                    groups=groups, profile="tux", **params):
-                results.add(f"http/{name}", ok, "" if ok else detail)
+                results.add(f"{family}/{name}", ok, "" if ok else detail)
         except Exception as e:  # noqa: BLE001 - a crashed suite is a failure
-            results.add(f"http/{'+'.join(groups)}", False, f"suite crashed: {type(e).__name__}: {e}")
+            results.add(f"{family}/{'+'.join(groups)}", False,
+                        f"suite crashed: {type(e).__name__}: {e}")
 
     # The access log starts empty for the host's requests (guest tests may
     # have logged thousands: the ring would drop the host's lines).
@@ -431,6 +438,14 @@ def run_http_suite(ctx, con, results):
         # guest/33-concurrency, inside the guest.
         suite(set(http_suite.GROUPS) - {"vhost", "slowloris"},
               header_timeout=BUSY_HEADER_TIMEOUT, concurrency=HOST_CONCURRENCY)
+        # The same over IPv6, from the host's [::1] through passt to the
+        # guest's fd00:3::15 (the access log then has IPv6 clients).
+        if ctx.get("http6_port"):
+            suite(set(http_suite.GROUPS) - {"vhost", "slowloris"}, family="http6", host="::1",
+                  port=ctx["http6_port"], header_timeout=BUSY_HEADER_TIMEOUT,
+                  concurrency=HOST_CONCURRENCY)
+        else:
+            results.add("http6/passt", False, "no passt: the IPv6 suite needs its forward")
     # The slowloris cases wait for the header timeout: alone, with a short one.
     if configure("header-timeout", f"echo {HEADER_TIMEOUT} > {SYSCTL}/header_timeout && "
                  f"echo 1 > {SYSCTL}/running"):
@@ -823,6 +838,7 @@ def main():
 
     results = Results()
     http_port, plumbing_port, burst_port = free_port(), free_port(), free_port()
+    http6_port = free_port6()
     accel = tuxvm.choose_accel(args.kernel, args.initrd)
     # The host tests run through QEMU's user networking, which they were
     # written against: through passt 0.0~git20230309 http/slowloris/idle
@@ -830,7 +846,10 @@ def main():
     # deferred accept). passt, on a second NIC (NET=), carries
     # host/concurrency_500's burst, which slirp cannot, and
     # host/error_not_reset, whose lost answers slirp hides.
-    burst = tuxvm.start_net([(burst_port, tuxvm.GUEST_HTTP_PORT)], second=True)
+    # It also forwards the host's [::1] to the guest's IPv6 address on eth1:
+    # the HTTP suite runs again over IPv6 through it.
+    burst = tuxvm.start_net([(burst_port, tuxvm.GUEST_HTTP_PORT)], second=True,
+                            forwards6=[(http6_port, tuxvm.GUEST_HTTP_PORT)])
     argv = tuxvm.qemu_argv(args.kernel, args.initrd, "test",
                            [(http_port, tuxvm.GUEST_HTTP_PORT), (plumbing_port, 8081)],
                            accel=accel, smp=args.smp, append=args.append, net2=burst)
@@ -848,6 +867,7 @@ def main():
             tuxvm.log(f"e2e: guest ready after {time.monotonic() - t0:.1f} s; host tests")
             ctx = {"http_port": http_port, "plumbing_port": plumbing_port,
                    "burst_port": burst_port if burst else http_port,
+                   "http6_port": http6_port if burst else None,
                    "burst_net": "passt" if burst else "QEMU's user networking (slirp)"}
             if args.manifest:
                 with open(args.manifest) as f:
