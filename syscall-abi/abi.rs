@@ -295,11 +295,13 @@ pub struct TuxReq {
     pub keep_alive: u32,
     /// out: the client's TCP port.
     pub client_port: u32,
-    /// out: the client's address family (`AF_INET`).
+    /// out: the client's address family: `AF_INET`, or `AF_INET6` for an IPv6
+    /// client (an IPv4 client of the dual-stack listener is `AF_INET`).
     pub client_family: u32,
     /// in: the socket for `WATCH_PROXY_SOCKET`.
     pub proxy_fd: i32,
-    /// out: the client's address, network order (IPv4 in the first 4 bytes).
+    /// out: the client's address, network order (IPv4 in the first 4 bytes,
+    /// IPv6 in all 16).
     pub client_addr: [u8; 16],
     /// out of `EVENTLOOP`, in for per-request actions: the request handle.
     pub id: u64,

@@ -152,7 +152,9 @@ impl Request {
         self.blk.keep_alive != 0
     }
 
-    /// The client's address (`None` for an unknown family).
+    /// The client's address (`None` for an unknown family): IPv4 or IPv6. An
+    /// IPv4 client of TUX's dual-stack listener is IPv4 here, never an
+    /// IPv4-mapped IPv6 address.
     pub fn client_addr(&self) -> Option<IpAddr> {
         client_ip(&self.blk)
     }

@@ -90,7 +90,7 @@ struct tux_req {
 	__u32 module_index;	/* out */
 	__u32 keep_alive;	/* out */
 	__u32 client_port;	/* out */
-	__u32 client_family;	/* out: AF_INET */
+	__u32 client_family;	/* out: AF_INET or AF_INET6 */
 	__s32 proxy_fd;		/* in: WATCH_PROXY_SOCKET */
 	__u8  client_addr[16];	/* out: network order */
 	__u64 id;		/* out of EVENTLOOP, in for per-request actions */
