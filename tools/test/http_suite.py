@@ -937,7 +937,8 @@ class Suite:
         socks, states = [], {}
         try:
             for i in range(n):
-                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+                s = socket.socket(family, socket.SOCK_STREAM)
                 s.setblocking(False)
                 s.connect_ex((self.host, self.port))
                 socks.append(s)
