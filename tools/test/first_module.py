@@ -40,7 +40,8 @@ EXPECTED = [
     "boot1/ready", "boot1/no-kunit", "boot1/quiet", "boot1/static", "boot1/daemon-hello",
     "boot1/daemon-json", "boot1/cgi", "boot1/first-module", "boot1/c-module",
     "boot1/tux-status", "boot1/tux-stats", "boot1/poweroff",
-    "boot2/ready", "boot2/own-config", "boot2/default-route-gone", "boot2/poweroff",
+    "boot2/ready", "boot2/own-config", "boot2/default-route-gone", "boot2/no-ipv6-fallback",
+    "boot2/poweroff",
 ]
 
 
@@ -273,14 +274,16 @@ def main():
             res.add("boot1/poweroff", guest.poweroff(), "QEMU did not end after poweroff -f")
         finally:
             guest.kill()
-        # Boot 2: the user's own daemon configuration.
+        # Boot 2: the user's own daemon configuration, on a kernel booted
+        # without IPv6: the default listen address [::] falls back to 0.0.0.0.
         config = os.path.join(args.work, "my-tux.toml")
         with open(config, "w") as f:
             f.write('docroot = "/srv/www"\nport = 80\nthreads = 1\n\n'
                     '[[modules]]\nprefix = "/greet"\nkind = "hello"\n')
         port = free_port()
         env["PORT"] = str(port)
-        guest = Guest([f"TUX_CONFIG={config}"], env, os.path.join(logs, "run-boot2.log"))
+        guest = Guest([f"TUX_CONFIG={config}", "APPEND=ipv6.disable=1"], env,
+                      os.path.join(logs, "run-boot2.log"))
         try:
             if booted(res, guest, "boot2", args.boot_timeout):
                 st, body = get(port, "/greet")
@@ -288,6 +291,11 @@ def main():
                         f"GET /greet: {st} {body[:120]!r}")
                 st, body = get(port, "/hello")
                 res.add("boot2/default-route-gone", st == 404, f"GET /hello: {st} {body[:120]!r}")
+                rc, out = guest.shell("dmesg | grep 'tux: ' | tail -n 6", "NOV6")
+                said = any("no IPv6 in this kernel: listening on IPv4 only" in x for x in out)
+                on_v4 = any("serving /srv/www on 0.0.0.0:80" in x for x in out)
+                res.add("boot2/no-ipv6-fallback", rc == 0 and said and on_v4,
+                        f"dmesg without IPv6: {out[-6:]}")
             res.add("boot2/poweroff", guest.poweroff(), "QEMU did not end after poweroff -f")
         finally:
             guest.kill()
