@@ -735,8 +735,9 @@ def run_handoff_tests(ctx, con, results):
     case("module-redirect-req", module_redirect)
     case("mimetype-tux-redirect", mimetype_redirect)
     case("unknown-vhost", unknown_vhost)
+
     def ipv6_client():
-        # From the guest over ::1: nginx sees ::1, and TUX counted the hand-off.
+        # From the guest over ::1: the connection reaches nginx, which sees ::1.
         rc = con.run_cmd("wget -q -O /tmp/v6-handoff.out --post-data=abc 'http://[::1]/v6form'; "
                          "cat /tmp/v6-handoff.out; "
                          "grep -qxF 'nginx saw POST /v6form from ::1 body=3' /tmp/v6-handoff.out")
