@@ -5,8 +5,9 @@
 //! It enforces the two limits on open connections, `max_connect` in all and
 //! `max_connect_per_source` from one client address (so that one client
 //! cannot hold every slot; for IPv6, one /64 network, see [`Source`]), and
-//! gives the sweeper and `stop` the connections to walk. Adding and removing a connection cost O(log n) (the per-address
-//! counts are a red-black tree); no operation scans the table.
+//! gives the sweeper and `stop` the connections to walk. Adding and removing
+//! a connection cost O(log n) (the per-address counts are a red-black tree);
+//! no operation scans the table.
 
 use crate::config::Config;
 use crate::conn::Connection;
