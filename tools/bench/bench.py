@@ -118,6 +118,9 @@ def boot(kernel, initrd, clock, params, silence, shift=0, smp=2):
     """One guest run; returns the parsed BENCH records. The guest is given
     up on when it prints nothing for SILENCE seconds."""
     append = " ".join(f"BENCH_{k.upper()}={v}" for k, v in params.items())
+    # BENCH_APPEND: more kernel command line, for experiments (e.g.
+    # tux.listen=0.0.0.0 to compare TUX's IPv4-only listener).
+    append += " " + os.environ.get("BENCH_APPEND", "")
     argv = tuxvm.qemu_argv(kernel, initrd, "bench", [], smp=smp, mem="2048M", append=append)
     if clock == "icount":
         argv = icount_argv(argv, shift)
