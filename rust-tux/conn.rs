@@ -32,7 +32,7 @@ use crate::{
     stats::STATS,
     user::Info,
 };
-use core::net::{IpAddr, Ipv4Addr};
+use core::net::IpAddr;
 use kernel::{
     fs::File,
     net::tcp::{Shutdown, SocketAddr, SocketEvents, TcpStream},
@@ -159,12 +159,10 @@ impl Connection {
         server: Arc<Shared>,
         worker: Arc<Worker>,
         stream: TcpStream<Connection>,
-        peer: Option<SocketAddr>,
+        peer: SocketAddr,
     ) -> Result<Arc<Self>> {
         let deadline = clock::monotonic_ms().saturating_add(server.config.header_ms);
-        let (peer, peer_port) = peer.map_or((IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0), |a| {
-            (a.ip(), a.port())
-        });
+        let (peer, peer_port) = (peer.ip(), peer.port());
         let conn = Arc::pin_init(
             pin_init!(Connection {
                 link: Link::new(),

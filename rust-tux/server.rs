@@ -13,7 +13,7 @@ use crate::conn::{BufferPool, Connection};
 use crate::conns::{Conns, Refusal, Source};
 use crate::engine::{self, Threads, Worker, ACCEPT_BATCH};
 use crate::stats::STATS;
-use core::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
+use core::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use kernel::{
     fs::path::Path,
     net::tcp::{SocketEvents, TcpListener},
@@ -233,10 +233,13 @@ impl Shared {
                 }
             };
             STATS.connections_total.add(1, Relaxed);
-            let peer = stream.peer_addr().ok();
+            // A peer whose name cannot be read (it reset the connection already) is
+            // counted and logged as 0.0.0.0:0.
+            let peer = stream
+                .peer_addr()
+                .unwrap_or(SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0)));
             let mut conns = self.conns.lock();
-            let source = peer.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
-            if let Err(why) = conns.admit(Source::of(source), &self.config) {
+            if let Err(why) = conns.admit(Source::of(peer.ip()), &self.config) {
                 drop(conns);
                 // Graceful refusal: a 503 the client can read, then close.
                 match why {
