@@ -17,8 +17,12 @@
 
 use std::io::{Read, Write};
 use std::mem::{size_of, zeroed};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::process::ExitCode;
+
+mod sockaddr;
+use sockaddr::sockaddr;
 
 fn fail(what: &str) -> ExitCode {
     eprintln!("listen1: {what}: {}", std::io::Error::last_os_error());
@@ -90,33 +94,15 @@ fn main() -> ExitCode {
             );
         }
     }
-    let rc = if v6 {
-        // SAFETY: all zeroes is a valid sockaddr_in6 (the wildcard address).
-        let mut sa: libc::sockaddr_in6 = unsafe { zeroed() };
-        sa.sin6_family = libc::AF_INET6 as libc::sa_family_t;
-        sa.sin6_port = port.to_be();
-        // SAFETY: `sa` is a valid sockaddr_in6 of the given size.
-        unsafe {
-            libc::bind(
-                fd,
-                (&raw const sa).cast(),
-                size_of::<libc::sockaddr_in6>() as u32,
-            )
-        }
+    let any = if v6 {
+        IpAddr::V6(Ipv6Addr::UNSPECIFIED)
     } else {
-        // SAFETY: all zeroes is a valid sockaddr_in (INADDR_ANY).
-        let mut sa: libc::sockaddr_in = unsafe { zeroed() };
-        sa.sin_family = libc::AF_INET as libc::sa_family_t;
-        sa.sin_port = port.to_be();
-        // SAFETY: `sa` is a valid sockaddr_in of the given size.
-        unsafe {
-            libc::bind(
-                fd,
-                (&raw const sa).cast(),
-                size_of::<libc::sockaddr_in>() as u32,
-            )
-        }
+        IpAddr::V4(Ipv4Addr::UNSPECIFIED)
     };
+    let (sa, len) = sockaddr(SocketAddr::new(any, port));
+    // SAFETY: `fd` is a valid socket of `sa`'s family; `sa` holds a valid address,
+    // `len` bytes long.
+    let rc = unsafe { libc::bind(fd, (&raw const sa).cast(), len) };
     // SAFETY: `fd` is a valid socket.
     if rc != 0 || unsafe { libc::listen(fd, 16) } != 0 {
         return fail("bind/listen");

@@ -12,10 +12,12 @@
 //! connection ended without an answer). Everything is closed at exit.
 
 use std::io::{Read, Write};
-use std::mem::{size_of, zeroed};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
 use std::os::fd::FromRawFd;
 use std::process::ExitCode;
+
+mod sockaddr;
+use sockaddr::sockaddr;
 use std::time::Duration;
 
 /// A TCP connection from `from` to the loopback address of its family
@@ -47,30 +49,6 @@ fn connect_from(from: IpAddr, port: u16) -> std::io::Result<TcpStream> {
         return Err(std::io::Error::last_os_error());
     }
     Ok(stream)
-}
-
-/// `a` as a `sockaddr_in` or `sockaddr_in6`, in storage, with its length.
-fn sockaddr(a: SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
-    // SAFETY: all zeroes is a valid sockaddr_storage.
-    let mut ss: libc::sockaddr_storage = unsafe { zeroed() };
-    match a {
-        SocketAddr::V4(a) => {
-            // SAFETY: the storage is large and aligned enough for any sockaddr.
-            let sa = unsafe { &mut *(&raw mut ss).cast::<libc::sockaddr_in>() };
-            sa.sin_family = libc::AF_INET as libc::sa_family_t;
-            sa.sin_port = a.port().to_be();
-            sa.sin_addr.s_addr = u32::from(*a.ip()).to_be();
-            (ss, size_of::<libc::sockaddr_in>() as libc::socklen_t)
-        }
-        SocketAddr::V6(a) => {
-            // SAFETY: as above.
-            let sa = unsafe { &mut *(&raw mut ss).cast::<libc::sockaddr_in6>() };
-            sa.sin6_family = libc::AF_INET6 as libc::sa_family_t;
-            sa.sin6_port = a.port().to_be();
-            sa.sin6_addr.s6_addr = a.ip().octets();
-            (ss, size_of::<libc::sockaddr_in6>() as libc::socklen_t)
-        }
-    }
 }
 
 fn status(from: IpAddr, port: u16) -> String {
