@@ -736,15 +736,19 @@ def run_handoff_tests(ctx, con, results):
     case("mimetype-tux-redirect", mimetype_redirect)
     case("unknown-vhost", unknown_vhost)
 
-    def ipv6_client():
-        # From the guest over ::1: the connection reaches nginx, which sees ::1.
-        rc = con.run_cmd("wget -q -O /tmp/v6-handoff.out --post-data=abc 'http://[::1]/v6form'; "
-                         "cat /tmp/v6-handoff.out; "
-                         "grep -qxF 'nginx saw POST /v6form from ::1 body=3' /tmp/v6-handoff.out")
+    def post_from_ipv6(path, want, why):
+        # A POST from the guest over ::1 (TUX hands every POST off); the
+        # fallback server's answer must be the line `want`.
+        out = f"/tmp/v6{path.replace('/', '-')}.out"
+        rc = con.run_cmd(f"wget -q -O {out} --post-data=abc 'http://[::1]{path}'; "
+                         f"cat {out}; grep -qxF '{want}' {out}")
         if rc != 0:
-            raise AssertionError("an IPv6 client's POST did not reach nginx as ::1")
+            raise AssertionError(why)
 
-    case("ipv6-client-handed-off", ipv6_client)
+    # The connection reaches nginx, which sees ::1.
+    case("ipv6-client-handed-off", lambda: post_from_ipv6(
+        "/v6form", "nginx saw POST /v6form from ::1 body=3",
+        "an IPv6 client's POST did not reach nginx as ::1"))
     case("no-listener-answered-by-tux", no_listener)
 
     # Items 2 and 3: who may receive a client's connection. nginx is gone;
@@ -808,13 +812,9 @@ def run_handoff_tests(ctx, con, results):
     def ipv6_client_to_v6only():
         # An IPv6 client may go to an IPv6-only listener (nginx's plain
         # listen [::]:PORT): only IPv4 clients need a dual-stack one.
-        out = "/tmp/listen1-v6only-ok.out"
-        listener("--v6only --wait 10", out)
-        rc = con.run_cmd("wget -q -O /tmp/v6only.out --post-data=x 'http://[::1]/v6only'; "
-                         "cat /tmp/v6only.out; "
-                         "grep -qxF 'listen1 got POST /v6only HTTP/1.1 from ::1' /tmp/v6only.out")
-        if rc != 0:
-            raise AssertionError("an IPv6 client did not reach an IPv6-only listener")
+        listener("--v6only --wait 10", "/tmp/listen1-v6only-ok.out")
+        post_from_ipv6("/v6only", "listen1 got POST /v6only HTTP/1.1 from ::1",
+                       "an IPv6 client did not reach an IPv6-only listener")
 
     case("ipv6-client-to-v6only-listener", ipv6_client_to_v6only)
 
