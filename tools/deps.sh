@@ -8,7 +8,8 @@
 #     $TUX_CACHE (the machine's apt configuration is never changed). The
 #     mirror URI is read from the machine's own apt sources. Every download
 #     is checked against tools/pins.sha256.
-#  3. bindgen-cli and cargo-fuzz (host fuzzing, with the nightly toolchain),
+#  3. passt, built from Debian trixie's source package (see install_passt).
+#  4. bindgen-cli and cargo-fuzz (host fuzzing, with the nightly toolchain),
 #     built with cargo into $TUX_CACHE.
 #
 # A second run with everything in place finishes in about a second.
@@ -19,7 +20,7 @@ DEB_PACKAGES=(
 	build-essential flex bison bc libelf-dev libssl-dev cpio kmod xz-utils
 	rsync python3 curl git
 	clang-19 lld-19 llvm-19 libclang-19-dev
-	qemu-system-x86 passt busybox-static
+	qemu-system-x86 busybox-static patch
 	nginx lighttpd wrk
 )
 
@@ -168,6 +169,49 @@ cargo_install() {
 		die "cargo install $crate $version failed"
 }
 
+# passt (tools/tuxvm.py's NET=passt) from the pinned source of Debian
+# trixie, built into $TUX_PASST. Debian 12's own passt (0.0~git20230309)
+# drops the bytes of a frame length that QEMU's socket holds only in part,
+# and from then on reads garbage: the guest's NIC stays dead (seen in CI on
+# a loaded host). trixie's binary package needs a newer C library than
+# Debian 12 has; the program itself builds with any C11 compiler in seconds.
+install_passt() {
+	if [ -x "$TUX_PASST/passt" ]; then
+		say "passt $PASST_VERSION-$PASST_DEBIAN: present"
+		return
+	fi
+	local mirror orig deb f tmp src
+	orig="passt_${PASST_VERSION}.orig.tar.xz"
+	deb="passt_${PASST_VERSION}-${PASST_DEBIAN}.debian.tar.xz"
+	mkdir -p "$TUX_DL"
+	for f in "$orig" "$deb"; do
+		if [ ! -e "$TUX_DL/$f" ]; then
+			mirror=$(debian_mirror) || die "no Debian mirror found in /etc/apt/sources.list{,.d}"
+			say "downloading $f"
+			curl -sSf -o "$TUX_DL/$f.part" "$mirror/pool/main/p/passt/$f" ||
+				die "downloading $f failed: is passt $PASST_VERSION-$PASST_DEBIAN still in Debian? Move the pin in tools/pins.env and tools/pins.sha256"
+			mv "$TUX_DL/$f.part" "$TUX_DL/$f"
+		fi
+		verify_sum "$TUX_DL/$f"
+	done
+	say "building passt $PASST_VERSION-$PASST_DEBIAN (under a minute)"
+	tmp=$(mktemp -d "$TUX_CACHE/passt-build.XXXXXX")
+	tar -xf "$TUX_DL/$orig" -C "$tmp"
+	src=$(find "$tmp" -mindepth 1 -maxdepth 1 -type d | head -n1)
+	tar -xf "$TUX_DL/$deb" -C "$src"
+	while read -r f; do
+		case $f in '' | '#'*) continue ;; esac
+		patch -s -p1 -d "$src" <"$src/debian/patches/$f" || die "passt: Debian patch $f does not apply"
+	done <"$src/debian/patches/series"
+	make -s -C "$src" VERSION="$PASST_VERSION-$PASST_DEBIAN" passt passt.avx2 >"$tmp/build.log" 2>&1 ||
+		die "building passt failed: $tmp/build.log"
+	rm -rf "$TUX_PASST.tmp" && mkdir -p "$TUX_PASST.tmp"
+	cp "$src/passt" "$src/passt.avx2" "$TUX_PASST.tmp/"
+	rm -rf "$TUX_PASST" && mv "$TUX_PASST.tmp" "$TUX_PASST"
+	rm -rf "$tmp"
+	say "passt: $TUX_PASST/passt"
+}
+
 install_bindgen() {
 	cargo_install bindgen-cli "$BINDGEN_VERSION" "$TUX_BINDGEN" bindgen
 }
@@ -191,6 +235,7 @@ mkdir -p "$TUX_CACHE"
 check_rust
 install_debs
 install_sources
+install_passt
 install_bindgen
 install_cargo_fuzz
 say "dependencies ready (cache: $TUX_CACHE)"

@@ -25,6 +25,28 @@ GUEST_ADDR2, GATEWAY2 = "10.0.3.15", "10.0.3.2"
 GUEST_ADDR6_2, GATEWAY6_2 = "fd00:3::15", "fd00:3::2"
 
 
+def pins():
+    """tools/pins.env as a dict (KEY=VALUE lines)."""
+    out = {}
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "pins.env")) as f:
+        for line in f:
+            key, eq, value = line.strip().partition("=")
+            if eq and not key.startswith("#"):
+                out[key] = value
+    return out
+
+
+def passt_binary():
+    """The passt that make deps builds (tools/deps.sh: install_passt), or None.
+
+    Never the system's: Debian 12's passt loses its framing on a loaded host
+    and leaves the guest's NIC dead."""
+    p = pins()
+    cache = os.environ.get("TUX_CACHE") or os.path.expanduser("~/.cache/tux")
+    path = os.path.join(cache, f"passt-{p['PASST_VERSION']}-{p['PASST_DEBIAN']}", "passt")
+    return path if os.access(path, os.X_OK) else None
+
+
 def log(msg):
     print(f"\033[1m[tux]\033[0m {msg}", file=sys.stderr, flush=True)
 
@@ -114,17 +136,19 @@ class Passt:
         addr, gateway = (GUEST_ADDR2, GATEWAY2) if second else (GUEST_ADDR, GATEWAY)
         runas = []
         if os.geteuid() == 0:
-            # passt will not run as root: it becomes nobody before it binds
-            # its socket, so nobody must own the directory.
+            # passt will not run as root: it binds its socket (in this
+            # root-only directory) and then becomes nobody.
             nobody = pwd.getpwnam("nobody")
-            os.chown(self.dir, nobody.pw_uid, nobody.pw_gid)
             runas = ["--runas", f"{nobody.pw_uid}:{nobody.pw_gid}"]
         # -1 (one-off): passt exits when QEMU closes the socket, so once QEMU
         # has connected, passt cannot outlive it even if this process is
         # killed. The gateway is also where host connections seem to come
         # from (passt maps the host's loopback to it), as with slirp: tests
         # expect 10.0.2.2.
-        argv = ["passt", "-f", "-1", *runas, "-s", self.sock,
+        binary = passt_binary()
+        if binary is None:
+            raise OSError("passt is not built (make deps)")
+        argv = [binary, "-f", "-1", *runas, "-s", self.sock,
                 "-a", addr, "-n", str(GUEST_PREFIX), "-g", gateway]
         if second:
             argv += ["-a", GUEST_ADDR6_2, "-g", GATEWAY6_2]
@@ -186,10 +210,10 @@ def start_net(forwards, second=False, forwards6=()):
     if choice == "user":
         log(f"{what}: QEMU user networking (NET=user)")
         return None
-    if shutil.which("passt") is None:
+    if passt_binary() is None:
         if choice == "passt":
-            raise SystemExit("NET=passt: passt is not installed (make deps)")
-        log(f"{what}: QEMU user networking: passt is not installed (make deps)")
+            raise SystemExit("NET=passt: passt is not built (make deps)")
+        log(f"{what}: QEMU user networking: passt is not built (make deps)")
         return None
     try:
         net = Passt(forwards, second, forwards6=forwards6)
