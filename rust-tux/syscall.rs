@@ -48,6 +48,15 @@ fn capable_net_admin() -> bool {
     unsafe { bindings::capable(bindings::CAP_NET_ADMIN as c_int) }
 }
 
+/// Whether the caller is in the initial network namespace, the only one TUX
+/// serves: from any other, every action but `QUERY_VERSION` is refused, so
+/// that a task in a container's namespace cannot act on the host's server.
+fn in_init_net() -> bool {
+    // SAFETY: `tux_current_in_init_net` reads the calling task's own
+    // namespaces, which only that task changes; it is in a system call.
+    unsafe { bindings::tux_current_in_init_net() }
+}
+
 /// Copies the request block in, with `copy_struct_from_user` semantics.
 fn read_req(ptr: UserPtr, size: usize) -> Result<TuxReq> {
     if size < abi::TUX_REQ_SIZE_VER0 {
@@ -106,6 +115,9 @@ fn read_name<'b>(addr: u64, len: u64, buf: &'b mut [u8]) -> Result<&'b [u8]> {
 
 fn dispatch(action: c_uint, ptr: UserPtr, size: usize) -> Result<c_long> {
     let action = Action::from_u32(action).ok_or(EINVAL)?;
+    if action != Action::QueryVersion && !in_init_net() {
+        return Err(EOPNOTSUPP);
+    }
     if action.is_admin() && !capable_net_admin() {
         return Err(EPERM);
     }
