@@ -98,6 +98,7 @@ fn hint(action: Action, errno: i32) -> Option<&'static str> {
     Some(match (action, errno) {
         (_, libc::ENOSYS) => "this kernel has no tux(2) (CONFIG_TUX)",
         (_, libc::EPERM) => "needs CAP_NET_ADMIN",
+        (_, libc::EOPNOTSUPP) => "TUX serves the initial network namespace only",
         (_, libc::EPROTO) => "request block version not compatible with the kernel's",
         (Action::Startup, libc::EBUSY) => "the server is already running",
         (Action::Shutdown, libc::ESRCH) => "the server is not running",
@@ -184,6 +185,18 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "tux(QUERY_VERSION): ENOSYS: this kernel has no tux(2) (CONFIG_TUX)"
+        );
+    }
+
+    #[test]
+    fn eopnotsupp_names_the_namespace() {
+        let e = Error::Sys {
+            action: Action::Startup,
+            errno: Errno(libc::EOPNOTSUPP),
+        };
+        assert_eq!(
+            e.to_string(),
+            "tux(STARTUP): EOPNOTSUPP: TUX serves the initial network namespace only"
         );
     }
 

@@ -42,6 +42,7 @@ impl Errno {
             libc::ECONNREFUSED => "ECONNREFUSED",
             libc::EPIPE => "EPIPE",
             libc::ECONNRESET => "ECONNRESET",
+            libc::EOPNOTSUPP => "EOPNOTSUPP",
             _ => return None,
         })
     }

@@ -27,6 +27,20 @@ fn write_sysctl(name: &str, value: &str) -> Result<(), String> {
     })
 }
 
+/// What to say when /proc/sys/net/tux is missing on a kernel with tux(2).
+const NOT_THIS_NAMESPACE: &str = "/proc/sys/net/tux is missing: TUX serves the initial \
+     network namespace only, and this process is in another (or /proc is not mounted)";
+
+/// Fails unless this process sees TUX's settings (it is in the initial
+/// network namespace).
+fn settings_here() -> Result<(), String> {
+    if Path::new(SYSCTL_DIR).is_dir() {
+        Ok(())
+    } else {
+        Err(NOT_THIS_NAMESPACE.to_string())
+    }
+}
+
 /// Writes the configured settings to /proc/sys/net/tux.
 fn configure(c: &Config) -> Result<(), String> {
     if let Some(d) = &c.docroot {
@@ -112,6 +126,7 @@ fn signal_set() -> libc::sigset_t {
 /// `tux run`.
 pub fn run(c: &Config, attach: bool) -> Result<(), String> {
     let kernel = libtux::check_kernel().map_err(|e| e.to_string())?;
+    settings_here()?;
     // Block the signals in every thread; the main thread takes them with
     // sigtimedwait, so module threads never see them.
     let set = signal_set();
@@ -295,6 +310,10 @@ pub fn status() -> ExitCode {
         Some(_) => {
             println!("stopped");
             ExitCode::from(3)
+        }
+        None if settings_here().is_err() => {
+            println!("unknown: {NOT_THIS_NAMESPACE}");
+            ExitCode::FAILURE
         }
         None => {
             println!("unknown ({SYSCTL_DIR}/running unreadable)");
