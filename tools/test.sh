@@ -277,7 +277,7 @@ fixture_ok=0
 # The project's userspace that runs in the guest: the tux daemon, the libtux
 # examples (user modules) and the tux(2) test program.
 USERLAND=$TUX_ROOT/target/debug
-GUEST_TOOLS="$USERLAND/tux $USERLAND/tuxcall-test $USERLAND/tuxfuzz $USERLAND/mksock $USERLAND/listen1 $USERLAND/srcconns $USERLAND/finlost $USERLAND/examples/hello $USERLAND/examples/json $USERLAND/examples/postpone $USERLAND/examples/redirect"
+GUEST_TOOLS="$USERLAND/tux $USERLAND/tuxcall-test $USERLAND/tuxfuzz $USERLAND/mksock $USERLAND/listen1 $USERLAND/srcconns $USERLAND/finlost $USERLAND/tuxnetns $USERLAND/examples/hello $USERLAND/examples/json $USERLAND/examples/postpone $USERLAND/examples/redirect"
 build_userland() {
 	(cd "$TUX_ROOT" && cargo build -p tux -p tux-guest-tests -p libtux --bins --examples)
 }

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `tuxnetns`: TUX from a network namespace other than the initial one.
+//!
+//! This kernel's TUX serves the initial network namespace only. From a new
+//! namespace (made here with `unshare(CLONE_NEWNET)`, as root) there must be
+//! no `net.tux` sysctls, `tux(2)` must answer `QUERY_VERSION` and refuse
+//! everything else with `EOPNOTSUPP`: before, the sysctls were those of the
+//! host's server and a module registered from a container served the host's
+//! clients. One `ok - ` or `not ok - ` line per check; exit status 1 if any
+//! failed.
+
+use std::process::ExitCode;
+use std::ptr;
+
+use tux_abi::{Action, TuxReq, TUX_VERSION};
+
+/// `__NR_tux` on x86_64 and the generic table.
+const SYS_TUX: libc::c_long = 473;
+
+fn tux(action: Action, req: Option<&mut TuxReq>) -> i64 {
+    let (p, size) = match req {
+        Some(r) => (
+            (r as *mut TuxReq).cast::<libc::c_void>(),
+            core::mem::size_of::<TuxReq>(),
+        ),
+        None => (ptr::null_mut(), 0),
+    };
+    // SAFETY: `p` is null with size 0, or a live `TuxReq` of `size` bytes whose
+    // name pointer (if any) is a live slice of `name_len` bytes.
+    let r = unsafe { libc::syscall(SYS_TUX, action as libc::c_uint, p, size) };
+    if r < 0 {
+        -i64::from(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
+    } else {
+        r
+    }
+}
+
+fn main() -> ExitCode {
+    let mut failed = 0;
+    let mut check = |name: &str, ok: bool, got: String| {
+        if ok {
+            println!("ok - {name}");
+        } else {
+            println!("not ok - {name}: got {got}");
+            failed += 1;
+        }
+    };
+    // SAFETY: unshare() takes no pointers.
+    if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
+        check(
+            "unshare(CLONE_NEWNET)",
+            false,
+            std::io::Error::last_os_error().to_string(),
+        );
+        return ExitCode::FAILURE;
+    }
+    let sysctl = std::path::Path::new("/proc/sys/net/tux/running").exists();
+    check(
+        "no /proc/sys/net/tux in a new network namespace",
+        !sysctl,
+        "it exists".into(),
+    );
+    let v = tux(Action::QueryVersion, None);
+    check(
+        "QUERY_VERSION answers in a new network namespace",
+        v > 0,
+        v.to_string(),
+    );
+    let eopnotsupp = -i64::from(libc::EOPNOTSUPP);
+    let r = tux(Action::Startup, None);
+    check("STARTUP -> EOPNOTSUPP", r == eopnotsupp, r.to_string());
+    let r = tux(Action::Shutdown, None);
+    check("SHUTDOWN -> EOPNOTSUPP", r == eopnotsupp, r.to_string());
+    let name = b"/netns";
+    let mut req = TuxReq {
+        version: TUX_VERSION,
+        name: name.as_ptr() as u64,
+        name_len: name.len() as u64,
+        ..TuxReq::default()
+    };
+    let r = tux(Action::RegisterModule, Some(&mut req));
+    check(
+        "REGISTER_MODULE /netns -> EOPNOTSUPP",
+        r == eopnotsupp,
+        r.to_string(),
+    );
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
