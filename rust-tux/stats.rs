@@ -89,7 +89,14 @@ pub(crate) unsafe extern "C" fn tux_stats_show(
     // SAFETY: procfs passes a valid seq_file, used only by this thread during the call.
     let m = unsafe { SeqFile::from_raw(m) };
     let s = &STATS;
-    seq_print!(m, "running {}\n", u8::from(crate::server_running()));
+    // One look at the server: "running" and "listening" agree.
+    let listening = crate::server_listening();
+    seq_print!(m, "running {}\n", u8::from(listening.is_some()));
+    if let Some(addr) = listening {
+        // What the listener is bound to, which differs from the listen sysctl
+        // when the default [::] fell back to 0.0.0.0 (no IPv6).
+        seq_print!(m, "listening {}\n", crate::config::Shown(addr));
+    }
     seq_print!(m, "connections_open {}\n", s.connections_open.load(Relaxed));
     seq_print!(
         m,

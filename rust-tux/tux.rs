@@ -69,6 +69,12 @@ pub(crate) fn server_running() -> bool {
     SERVER.lock().is_some()
 }
 
+/// The address the running server listens on (after any fallback to IPv4),
+/// or `None` when it is stopped.
+pub(crate) fn server_listening() -> Option<core::net::SocketAddr> {
+    SERVER.lock().as_ref().map(|s| s.config().listen)
+}
+
 /// Starts the server with the current configuration (stopping a running one first).
 ///
 /// Called by `control.c` for `/proc/sys/net/tux/running`, and at boot.
