@@ -41,7 +41,7 @@ EXPECTED = [
     "boot1/daemon-json", "boot1/cgi", "boot1/first-module", "boot1/c-module",
     "boot1/tux-status", "boot1/tux-stats", "boot1/poweroff",
     "boot2/ready", "boot2/own-config", "boot2/default-route-gone", "boot2/no-ipv6-fallback",
-    "boot2/poweroff",
+    "boot2/status-after-fallback", "boot2/poweroff",
 ]
 
 
@@ -296,6 +296,11 @@ def main():
                 on_v4 = any("serving /srv/www on 0.0.0.0:80" in x for x in out)
                 res.add("boot2/no-ipv6-fallback", rc == 0 and said and on_v4,
                         f"dmesg without IPv6: {out[-6:]}")
+                # tux status names the address bound, not the listen sysctl's [::].
+                rc, out = guest.shell("tux status", "NOV6STATUS")
+                res.add("boot2/status-after-fallback",
+                        rc == 0 and any("running: 0.0.0.0:80," in x for x in out),
+                        f"tux status without IPv6 (exit {rc}): {out[-3:]}")
             res.add("boot2/poweroff", guest.poweroff(), "QEMU did not end after poweroff -f")
         finally:
             guest.kill()

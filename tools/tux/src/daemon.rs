@@ -274,6 +274,23 @@ fn read_sysctl(name: &str) -> Option<String> {
         .map(|s| s.trim().to_string())
 }
 
+/// Where the running server listens: the `listening` line of
+/// /proc/net/tux/stats (the bound address, after any fallback from `[::]` to
+/// `0.0.0.0`), else what the `listen` and `port` sysctls say.
+fn listening() -> String {
+    let stats = std::fs::read_to_string(PROC_STATS).unwrap_or_default();
+    if let Some(addr) = stats.lines().find_map(|l| l.strip_prefix("listening ")) {
+        return addr.trim().to_string();
+    }
+    let port = read_sysctl("port").unwrap_or_default();
+    let listen = read_sysctl("listen").unwrap_or_default();
+    if listen.contains(':') {
+        format!("[{listen}]:{port}")
+    } else {
+        format!("{listen}:{port}")
+    }
+}
+
 /// `tux status`: exit 0 when TUX is running, 3 when not, 1 without tux(2).
 pub fn status() -> ExitCode {
     match libtux::query_version() {
@@ -296,15 +313,8 @@ pub fn status() -> ExitCode {
     }
     match read_sysctl("running").as_deref() {
         Some("1") => {
-            let port = read_sysctl("port").unwrap_or_default();
-            let listen = read_sysctl("listen").unwrap_or_default();
             let root = read_sysctl("documentroot").unwrap_or_default();
-            let listen = if listen.contains(':') {
-                format!("[{listen}]")
-            } else {
-                listen
-            };
-            println!("running: {listen}:{port}, documentroot {root}");
+            println!("running: {}, documentroot {root}", listening());
             ExitCode::SUCCESS
         }
         Some(_) => {
