@@ -11,3 +11,7 @@
 #[path = "abi.rs"]
 mod abi;
 pub use abi::*;
+
+/// `__NR_tux`, the system call number of `tux(2)` on x86_64 and in the
+/// generic table (arm64, riscv, ...).
+pub const NR_TUX: core::ffi::c_long = 473;

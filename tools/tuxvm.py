@@ -125,9 +125,11 @@ class Passt:
     a burst of connects from the host loses SYNs to retries, and some get an
     empty reply (issue #18). passt listens with a real backlog and hands each
     connection to the guest's TCP stack at once.
+
+    binary: the passt to run (default: the one make deps built).
     """
 
-    def __init__(self, forwards, second=False, timeout=10, forwards6=()):
+    def __init__(self, forwards, second=False, timeout=10, forwards6=(), binary=None):
         self.dir = tempfile.mkdtemp(prefix="tux-passt.")
         self.sock = os.path.join(self.dir, "passt.sock")
         self.log = os.path.join(self.dir, "passt.log")
@@ -145,7 +147,7 @@ class Passt:
         # killed. The gateway is also where host connections seem to come
         # from (passt maps the host's loopback to it), as with slirp: tests
         # expect 10.0.2.2.
-        binary = passt_binary()
+        binary = binary or passt_binary()
         if binary is None:
             raise OSError("passt is not built (make deps)")
         argv = [binary, "-f", "-1", *runas, "-s", self.sock,

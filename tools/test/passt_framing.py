@@ -44,9 +44,7 @@ def arp_replies(stream):
 
 def main():
     binary = sys.argv[1] if len(sys.argv) > 1 else None
-    if binary:
-        tuxvm.passt_binary = lambda: binary
-    net = tuxvm.Passt([])  # guest 10.0.2.15, gateway 10.0.2.2
+    net = tuxvm.Passt([], binary=binary)  # guest 10.0.2.15, gateway 10.0.2.2
     try:
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.connect(net.sock)

@@ -10,7 +10,7 @@ use core::fmt;
 use tux_abi::{Action, TuxReq, TUX_VERSION};
 
 /// The system call number of `tux(2)` (x86_64 and the generic table).
-pub const SYS_TUX: libc::c_long = 473;
+pub const SYS_TUX: libc::c_long = tux_abi::NR_TUX;
 
 /// An error number returned by the kernel (positive, e.g. `libc::ENOENT`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

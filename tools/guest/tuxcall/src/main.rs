@@ -28,13 +28,11 @@ use std::{
 };
 
 use tux_abi::{
-    http_version, method, pack_version, Action, TuxReq, TUX_DATE_LEN, TUX_MAX_THREADS,
+    http_version, method, pack_version, Action, TuxReq, NR_TUX, TUX_DATE_LEN, TUX_MAX_THREADS,
     TUX_REQ_SIZE_MAX, TUX_REQ_SIZE_VER0, TUX_RETURN_EXIT, TUX_RETURN_SIGNAL,
     TUX_RETURN_USERSPACE_REQUEST, TUX_VERSION, TUX_VERSION_MAJOR, TUX_VERSION_MINOR,
 };
 
-/// `__NR_tux` on x86_64 and the generic table.
-const SYS_TUX: libc::c_long = 473;
 /// `sizeof(struct tux_req)`.
 const REQ_SIZE: usize = core::mem::size_of::<TuxReq>();
 /// A kernel (direct map) address: never accessible from userspace.
@@ -154,7 +152,7 @@ fn sys(action: u32, ptr: *mut c_void, size: usize) -> i64 {
     // SAFETY: the kernel validates `ptr` and every pointer inside the block; a bad one
     // is -EFAULT. Blocks this program passes on purpose are either owned buffers of at
     // least `size` bytes or addresses the kernel must refuse.
-    let r = unsafe { libc::syscall(SYS_TUX, action as libc::c_uint, ptr, size) };
+    let r = unsafe { libc::syscall(NR_TUX, action as libc::c_uint, ptr, size) };
     if r < 0 {
         neg(errno())
     } else {

@@ -13,10 +13,7 @@
 use std::process::ExitCode;
 use std::ptr;
 
-use tux_abi::{Action, TuxReq, TUX_VERSION};
-
-/// `__NR_tux` on x86_64 and the generic table.
-const SYS_TUX: libc::c_long = 473;
+use tux_abi::{Action, TuxReq, NR_TUX, TUX_VERSION};
 
 fn tux(action: Action, req: Option<&mut TuxReq>) -> i64 {
     let (p, size) = match req {
@@ -28,7 +25,7 @@ fn tux(action: Action, req: Option<&mut TuxReq>) -> i64 {
     };
     // SAFETY: `p` is null with size 0, or a live `TuxReq` of `size` bytes whose
     // name pointer (if any) is a live slice of `name_len` bytes.
-    let r = unsafe { libc::syscall(SYS_TUX, action as libc::c_uint, p, size) };
+    let r = unsafe { libc::syscall(NR_TUX, action as libc::c_uint, p, size) };
     if r < 0 {
         -i64::from(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
     } else {

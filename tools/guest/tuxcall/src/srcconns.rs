@@ -15,10 +15,10 @@ use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
 use std::os::fd::FromRawFd;
 use std::process::ExitCode;
+use std::time::Duration;
 
 mod sockaddr;
 use sockaddr::sockaddr;
-use std::time::Duration;
 
 /// A TCP connection from `from` to the loopback address of its family
 /// (127.0.0.1 or ::1), port `port`.

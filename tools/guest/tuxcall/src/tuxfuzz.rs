@@ -53,10 +53,8 @@ use std::{
     time::{Duration, Instant},
 };
 
-use tux_abi::{version_compatible, Action, TuxReq, TUX_VERSION};
+use tux_abi::{version_compatible, Action, TuxReq, NR_TUX, TUX_VERSION};
 
-/// `__NR_tux` on x86_64 and the generic table.
-const SYS_TUX: libc::c_long = 473;
 const REQ_SIZE: usize = core::mem::size_of::<TuxReq>();
 const PAGE: usize = 4096;
 /// Each fuzzing thread's memory; a `PROT_NONE` guard page follows it.
@@ -143,7 +141,7 @@ fn sys(action: u32, ptr: u64, size: usize) -> i64 {
     // SAFETY: every pointer this program passes (and every pointer inside a block it
     // passes) is memory the kernel may write to without harm (owned arenas and pages
     // used for nothing else) or memory no access succeeds on; a bad one is -EFAULT.
-    let r = unsafe { libc::syscall(SYS_TUX, action as libc::c_uint, ptr as *mut c_void, size) };
+    let r = unsafe { libc::syscall(NR_TUX, action as libc::c_uint, ptr as *mut c_void, size) };
     if r < 0 {
         -i64::from(errno())
     } else {
