@@ -191,7 +191,7 @@ if runs host; then
 	host_expected= listed=
 	if cargo test --workspace -- --list >"$LOGS/cargo-list.log" 2>&1; then
 		listed=$(awk '/^[0-9]+ tests?, [0-9]+ benchmarks?$/ { n += $1 } END { print n + 0 }' "$LOGS/cargo-list.log")
-		host_expected=$((listed - ci + 6)) # and rustfmt, rustfmt-kernel, clippy, doc, e2e-selftest, passt-framing
+		host_expected=$((listed - ci + 7)) # and rustfmt, rustfmt-kernel, clippy, doc, e2e-selftest, passt-*
 fi
 if [ "$rc" != 0 ] && [ "$cf" = 0 ]; then
 	echo "FAIL cargo test (exit $rc without a failed test: build error? log: $LOGS/cargo-test.log)"
@@ -228,6 +228,12 @@ fi
 # The passt of make deps keeps QEMU's stream framing when a length arrives
 # in two reads (tools/test/passt_framing.py; Debian 12's does not).
 if check passt-framing "$LOGS/passt-framing.log" python3 "$TUX_ROOT/tools/test/passt_framing.py"; then
+	p=$((p + 1))
+else
+	f=$((f + 1))
+fi
+# tuxvm.Passt returns only once passt listens (tools/test/passt_ready.py).
+if check passt-ready "$LOGS/passt-ready.log" python3 "$TUX_ROOT/tools/test/passt_ready.py"; then
 	p=$((p + 1))
 else
 	f=$((f + 1))

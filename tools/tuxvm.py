@@ -117,6 +117,21 @@ def choose_accel(kernel, initrd):
     return accel
 
 
+def unix_listening(path):
+    """Whether a UNIX socket bound to path listens (/proc/net/unix: flag
+    __SO_ACCEPTCON, 0x10000), without connecting to it."""
+    try:
+        with open("/proc/net/unix") as f:
+            next(f, None)
+            for line in f:
+                fields = line.split()
+                if len(fields) >= 8 and fields[7] == path and int(fields[3], 16) & 0x10000:
+                    return True
+    except OSError:
+        pass
+    return False
+
+
 class Passt:
     """passt (https://passt.top) in the foreground, serving one guest on a UNIX
     socket in a private directory, with the forwards bound to 127.0.0.1.
@@ -169,10 +184,13 @@ class Passt:
             self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
                                          stderr=subprocess.STDOUT, start_new_session=True)
         atexit.register(self.close)
-        # passt says it bound the socket even when it could not create it:
-        # only the socket's existence means QEMU can connect.
+        # passt says it bound the socket even when it could not create it,
+        # and it binds the socket (conf()) well before it listens on it
+        # (tap_backend_init()): between the two a connect is refused (CI,
+        # 2026-12-03). Only a listening socket means QEMU can connect; a
+        # probing connect would be taken for QEMU's, so look it up instead.
         deadline = time.monotonic() + timeout
-        while not os.path.exists(self.sock):
+        while not unix_listening(self.sock):
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 why = self.failure()
                 self.close()
