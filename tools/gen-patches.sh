@@ -19,6 +19,6 @@ git format-patch -q --zero-commit --no-signature --no-numbered \
 printf '%s\n' "$(cat "$TUX_ROOT"/linux-patches/*.patch | sha256sum | cut -d' ' -f1)" >.git/tux-series
 git rev-parse HEAD >.git/tux-series-head
 say "wrote $n patches to linux-patches/"
-./scripts/checkpatch.pl --quiet --no-tree --strict --ignore FILE_PATH_CHANGES \
+./scripts/checkpatch.pl --quiet --no-tree --strict --ignore "$CHECKPATCH_IGNORE" \
 	"$TUX_ROOT"/linux-patches/*.patch || die "checkpatch found problems"
 say "checkpatch: clean"

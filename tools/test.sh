@@ -160,7 +160,7 @@ if runs patches; then
 		for patch in "${patches[@]}"; do
 			if check "patches/checkpatch/$(basename "$patch")" "$LOGS/checkpatch.log" \
 				"$TUX_KSRC/scripts/checkpatch.pl" --quiet --no-tree --strict \
-				--ignore FILE_PATH_CHANGES "$patch"; then
+				--ignore "$CHECKPATCH_IGNORE" "$patch"; then
 				p=$((p + 1))
 			else
 				f=$((f + 1))

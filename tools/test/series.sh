@@ -133,7 +133,7 @@ bisect)
 	mapfile -t patches < <(ls "$OUT"/*.patch | grep -v '/0000-cover-letter.patch$')
 	expected=$((1 + 2 * ${#patches[@]}))
 	for p in "${patches[@]}"; do
-		"$TUX_KSRC/scripts/checkpatch.pl" --quiet --no-tree --strict --ignore FILE_PATH_CHANGES "$p" \
+		"$TUX_KSRC/scripts/checkpatch.pl" --quiet --no-tree --strict --ignore "$CHECKPATCH_IGNORE" "$p" \
 			>"$LOGS/checkpatch-$(basename "$p" .patch).log" 2>&1
 		result "checkpatch/$(basename "$p")" $? "$LOGS/checkpatch-$(basename "$p" .patch).log"
 	done
