@@ -9,7 +9,7 @@
 
 use crate::http::{parser::Limits, plan};
 use core::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
-use kernel::{bindings, prelude::*, str::CStr};
+use kernel::{bindings, net::namespace::Namespace, prelude::*, str::CStr};
 
 /// A socket address for messages: `0.0.0.0:80`, `[::]:80`.
 pub(crate) struct Shown(pub(crate) SocketAddr);
@@ -67,12 +67,13 @@ fn listen_addr(raw: &bindings::tux_config) -> SocketAddr {
 }
 
 impl Config {
-    /// Copies the current configuration.
-    pub(crate) fn snapshot() -> Self {
+    /// Copies the current configuration of `net`.
+    pub(crate) fn snapshot(net: &Namespace) -> Self {
         // SAFETY: `tux_config` is a plain C struct for which all zeroes is a valid value.
         let mut raw: bindings::tux_config = unsafe { core::mem::zeroed() };
-        // SAFETY: `raw` is a valid, writable `tux_config`.
-        unsafe { bindings::tux_config_get(&mut raw) };
+        // SAFETY: `net` is alive while borrowed, and so is its TUX state (freed only when
+        // the namespace goes); `raw` is a valid, writable `tux_config`.
+        unsafe { bindings::tux_config_get(net.as_ptr(), &mut raw) };
         let mut docroot = [0u8; bindings::TUX_DOCROOT_MAX as usize];
         for (d, s) in docroot.iter_mut().zip(raw.docroot.iter()) {
             *d = *s;

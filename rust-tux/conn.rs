@@ -29,7 +29,6 @@ use crate::{
     },
     serve::{error_plan, kernel_answer, log_request, module_for, respond, unknown_host, PATH_BUF},
     server::Shared,
-    stats::STATS,
     user::Info,
 };
 use core::net::IpAddr;
@@ -321,9 +320,7 @@ impl Connection {
                 }
                 drop(inner);
                 if was_user {
-                    if let Ok(r) = crate::user::registry() {
-                        r.forget(&this);
-                    }
+                    this.server.user.forget(&this);
                 }
                 this.server.remove(&this);
             }
@@ -355,7 +352,7 @@ impl Inner {
                 return Step::Wait;
             }
             if self.lingered.is_some() {
-                return self.linger();
+                return self.linger(conn);
             }
             if self.response.is_some() {
                 match self.send(conn) {
@@ -385,7 +382,7 @@ impl Inner {
                     self.used = 0;
                     self.discard = 0;
                     self.lingered = Some(0);
-                    STATS.lingering_closes.add(1, Relaxed);
+                    conn.server.inst.stats.lingering_closes.add(1, Relaxed);
                     conn.set_deadline_from(self.batch_ms, LINGER_MS);
                     continue;
                 }
@@ -428,7 +425,7 @@ impl Inner {
                         conn.set_deadline_from(self.batch_ms, cfg.header_ms);
                     }
                     self.used = self.used.saturating_add(n);
-                    STATS.bytes_received.add(n as u64, Relaxed);
+                    conn.server.inst.stats.bytes_received.add(n as u64, Relaxed);
                 }
                 Err(e) if e == EAGAIN => {
                     self.release_buffers_if_idle(&conn.server);
@@ -441,7 +438,7 @@ impl Inner {
 
     /// Reads and throws away what the client sends after an error response, until it
     /// closes (or [`LINGER_MAX`] bytes, or the deadline [`LINGER_MS`] away).
-    fn linger(&mut self) -> Step {
+    fn linger(&mut self, conn: &Connection) -> Step {
         let (Some(stream), Some(mut total)) = (self.stream.as_ref(), self.lingered) else {
             return Step::Close;
         };
@@ -449,7 +446,7 @@ impl Inner {
             match stream.recv(&mut self.input) {
                 Ok(0) => return Step::Close,
                 Ok(n) => {
-                    STATS.bytes_received.add(n as u64, Relaxed);
+                    conn.server.inst.stats.bytes_received.add(n as u64, Relaxed);
                     total = total.saturating_add(n);
                     if total >= LINGER_MAX {
                         return Step::Close;
@@ -547,7 +544,12 @@ impl Inner {
                         || unknown_host(&request, server, &mut self.scratch));
                 if redirected {
                     if let Some(stream) = self.stream.take() {
-                        match crate::handoff::hand_off(stream, input, cfg.clientport) {
+                        match crate::handoff::hand_off(
+                            stream,
+                            input,
+                            cfg.clientport,
+                            &conn.server.inst.stats,
+                        ) {
                             Ok(()) => return Parsed::HandedOff,
                             // Nobody there, a listener that may not have it, or busy:
                             // answer it ourselves, below.
@@ -581,7 +583,14 @@ impl Inner {
                     None => respond(&request, server, &mut self.scratch, &mut self.head, now),
                 };
                 if cfg.logging {
-                    log_request(conn.peer, now, Some(&request), &plan.0, &mut self.scratch);
+                    log_request(
+                        &conn.server.inst,
+                        conn.peer,
+                        now,
+                        Some(&request),
+                        &plan.0,
+                        &mut self.scratch,
+                    );
                 }
                 Some((plan, consumed))
             }
@@ -595,7 +604,14 @@ impl Inner {
                 };
                 let plan = error_plan(None, cfg, status, now, &mut self.head);
                 if cfg.logging {
-                    log_request(conn.peer, now, None, &plan.0, &mut self.scratch);
+                    log_request(
+                        &conn.server.inst,
+                        conn.peer,
+                        now,
+                        None,
+                        &plan.0,
+                        &mut self.scratch,
+                    );
                 }
                 Some((plan, self.used))
             }
@@ -603,8 +619,8 @@ impl Inner {
         let Some(((plan, file), consumed)) = result else {
             return Parsed::NeedMore;
         };
-        STATS.requests.add(1, Relaxed);
-        STATS.response(plan.status.code());
+        conn.server.inst.stats.requests.add(1, Relaxed);
+        conn.server.inst.stats.response(plan.status.code());
         self.consume(consumed);
         self.discard = plan.discard;
         let (static_body, file_range) = match plan.body {
@@ -661,7 +677,7 @@ impl Inner {
             match stream.send(chunk, after_head) {
                 Ok(n) => {
                     r.head_sent = r.head_sent.saturating_add(n);
-                    STATS.bytes_sent.add(n as u64, Relaxed);
+                    conn.server.inst.stats.bytes_sent.add(n as u64, Relaxed);
                     conn.set_deadline_from(self.batch_ms, cfg.header_ms);
                 }
                 Err(e) if e == EAGAIN => return Ok(false),
@@ -673,7 +689,7 @@ impl Inner {
             match stream.send(chunk, after_static) {
                 Ok(n) => {
                     r.static_sent = r.static_sent.saturating_add(n);
-                    STATS.bytes_sent.add(n as u64, Relaxed);
+                    conn.server.inst.stats.bytes_sent.add(n as u64, Relaxed);
                     conn.set_deadline_from(self.batch_ms, cfg.header_ms);
                 }
                 Err(e) if e == EAGAIN => return Ok(false),
@@ -688,7 +704,7 @@ impl Inner {
             match stream.send(chunk, after_generated) {
                 Ok(n) => {
                     r.generated_sent = r.generated_sent.saturating_add(n);
-                    STATS.bytes_sent.add(n as u64, Relaxed);
+                    conn.server.inst.stats.bytes_sent.add(n as u64, Relaxed);
                     conn.set_deadline_from(self.batch_ms, cfg.header_ms);
                 }
                 Err(e) if e == EAGAIN => return Ok(false),
@@ -708,7 +724,7 @@ impl Inner {
                     // The file shrank under us: the promised length cannot be kept.
                     Ok(0) => return Err(Step::Close),
                     Ok(n) => {
-                        STATS.bytes_sent.add(n as u64, Relaxed);
+                        conn.server.inst.stats.bytes_sent.add(n as u64, Relaxed);
                         conn.set_deadline_from(self.batch_ms, cfg.header_ms);
                         share = share.saturating_sub(n);
                     }

@@ -7,7 +7,7 @@
 //! side: it clears the connection's events so that the socket has the
 //! stack's own callbacks, calls `tux_handoff()`, and counts the outcome.
 
-use crate::stats::STATS;
+use crate::stats::Stats;
 use kernel::{
     bindings,
     net::tcp::{SocketEvents, TcpStream},
@@ -31,6 +31,7 @@ pub(crate) fn hand_off<T: SocketEvents>(
     mut stream: TcpStream<T>,
     unread: &[u8],
     port: u16,
+    stats: &Stats,
 ) -> Result<(), (Option<TcpStream<T>>, Error)> {
     stream.clear_events();
     // SAFETY: the socket is valid and was established when accepted. With its events
@@ -43,7 +44,7 @@ pub(crate) fn hand_off<T: SocketEvents>(
     match ret {
         0 => {
             drop(stream);
-            STATS.handoffs.add(1, Relaxed);
+            stats.handoffs.add(1, Relaxed);
             Ok(())
         }
         e if e == ECONNABORTED.to_errno() => {
@@ -53,7 +54,7 @@ pub(crate) fn hand_off<T: SocketEvents>(
         e => {
             let e = Error::from_errno(e);
             if e == EPERM || e == EAFNOSUPPORT {
-                STATS.handoffs_refused.add(1, Relaxed);
+                stats.handoffs_refused.add(1, Relaxed);
             }
             Err((Some(stream), e))
         }

@@ -10,7 +10,7 @@
 //! core. Calls in flight are counted per handler, and unregistering waits
 //! until none runs, so that a module's code and data outlive every call.
 
-use crate::{http::plan, stats::STATS};
+use crate::{http::plan, netns::Instance};
 use kernel::{
     bindings, new_condvar, new_mutex,
     prelude::*,
@@ -256,7 +256,8 @@ pub extern "C" fn tux_rs_handler_unregister(id: u64) {
     }
 }
 
-/// Fills `s` with the counters (called by `tux_stats_read`).
+/// Fills `s` with the counters of the initial network namespace's TUX (called by
+/// `tux_stats_read`); all zero if it was never used.
 ///
 /// # Safety
 ///
@@ -266,13 +267,16 @@ pub unsafe extern "C" fn tux_rs_stats_read(s: *mut bindings::tux_stats_snapshot)
     if s.is_null() {
         return;
     }
+    let inst = Instance::find(kernel::net::namespace::Namespace::init_ns());
+    let zero = crate::stats::Stats::new();
+    let st = inst.as_ref().map_or(&zero, |i| &i.stats);
     let snapshot = bindings::tux_stats_snapshot {
-        requests: STATS.requests.load(Relaxed),
-        connections_total: STATS.connections_total.load(Relaxed),
-        connections_open: STATS.connections_open.load(Relaxed),
-        bytes_sent: STATS.bytes_sent.load(Relaxed),
-        module_requests: STATS.module_requests.load(Relaxed),
-        handoffs: STATS.handoffs.load(Relaxed),
+        requests: st.requests.load(Relaxed),
+        connections_total: st.connections_total.load(Relaxed),
+        connections_open: st.connections_open.load(Relaxed),
+        bytes_sent: st.bytes_sent.load(Relaxed),
+        module_requests: st.module_requests.load(Relaxed),
+        handoffs: st.handoffs.load(Relaxed),
     };
     // SAFETY: valid for writes by the safety requirements.
     unsafe { s.write(snapshot) };

@@ -1,17 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The access log: a ring of Combined Log Format lines, read (and drained)
-//! through `/proc/net/tux/log`.
+//! The access log: a ring of Combined Log Format lines per network namespace,
+//! read (and drained) through that namespace's `/proc/net/tux/log`.
 //!
 //! Logging never blocks the server: a line is appended under a spinlock
 //! held for a copy of at most a few hundred bytes, and when the ring is full
 //! the line is dropped and counted (`log_dropped` in `/proc/net/tux/stats`)
 //! instead of waiting for a reader. Readers get whole lines only.
 
-use crate::stats::STATS;
+use crate::{netns::Instance, stats::Stats};
 use kernel::{
+    bindings,
+    net::namespace::Namespace,
+    new_spinlock,
     prelude::*,
-    sync::atomic::Relaxed,
+    sync::{atomic::Relaxed, SpinLock},
     uaccess::{UserPtr, UserSlice},
 };
 
@@ -79,46 +82,68 @@ impl Ring {
     }
 }
 
-kernel::sync::global_lock! {
-    // SAFETY: initialised by `init_lock`, first thing in `Tux::init`, before the
-    // server or `/proc/net/tux/log` can use it.
-    unsafe(uninit) static LOG: SpinLock<Ring> = Ring::EMPTY;
+/// A namespace's access log.
+#[pin_data]
+pub(crate) struct Log {
+    #[pin]
+    ring: SpinLock<Ring>,
 }
 
-/// Initialises the ring's lock (with no room: lines are dropped and counted).
-///
-/// # Safety
-///
-/// Must be called once, before any other use of `LOG`.
-pub(crate) unsafe fn init_lock() {
-    // SAFETY: by the safety requirements.
-    unsafe { LOG.init() };
-}
+impl Log {
+    /// An empty log, with no room: lines are dropped and counted until
+    /// [`Log::allocate`].
+    pub(crate) fn new() -> impl PinInit<Self> {
+        pin_init!(Log {
+            ring <- new_spinlock!(Ring::EMPTY, "tux::log"),
+        })
+    }
 
-/// Allocates the ring; called once at initialisation, after [`init_lock`].
-pub(crate) fn init() -> Result {
-    let buf = KVVec::from_elem(0u8, CAPACITY, GFP_KERNEL)?;
-    LOG.lock().buf = buf;
-    Ok(())
-}
+    /// Gives the ring its room, unless it has it; called when a server starts.
+    pub(crate) fn allocate(&self) -> Result {
+        if !self.ring.lock().buf.is_empty() {
+            return Ok(());
+        }
+        let buf = KVVec::from_elem(0u8, CAPACITY, GFP_KERNEL)?;
+        let mut ring = self.ring.lock();
+        if ring.buf.is_empty() {
+            ring.buf = buf;
+        }
+        Ok(())
+    }
 
-/// Appends one line (ending in `\n`), or drops and counts it if the ring is full.
-pub(crate) fn append(line: &[u8]) {
-    if LOG.lock().push(line) {
-        STATS.logged.add(1, Relaxed);
-    } else {
-        STATS.log_dropped.add(1, Relaxed);
+    /// Appends one line (ending in `\n`), or drops and counts it if the ring is full.
+    pub(crate) fn append(&self, line: &[u8], stats: &Stats) {
+        if self.ring.lock().push(line) {
+            stats.logged.add(1, Relaxed);
+        } else {
+            stats.log_dropped.add(1, Relaxed);
+        }
     }
 }
 
 /// `read` of `/proc/net/tux/log`, called by `control.c`: drains whole lines.
+///
+/// # Safety
+///
+/// `net` must be a live network namespace (its `/proc/net/tux/log` is being read).
 #[no_mangle]
-pub(crate) extern "C" fn tux_log_read(buf: *mut c_char, count: usize) -> isize {
+pub(crate) unsafe extern "C" fn tux_log_read(
+    net: *mut bindings::net,
+    buf: *mut c_char,
+    count: usize,
+) -> isize {
+    // SAFETY: procfs removes the file, and waits for its readers, before the
+    // namespace goes.
+    let net = unsafe { Namespace::from_raw(net) };
+    let inst = match Instance::of(net) {
+        Ok(i) => i,
+        Err(e) => return e.to_errno() as isize,
+    };
     let want = count.min(MAX_READ);
     let Ok(mut tmp) = KVVec::from_elem(0u8, want, GFP_KERNEL) else {
         return ENOMEM.to_errno() as isize;
     };
-    let n = LOG.lock().pop(&mut tmp);
+    let n = inst.log.ring.lock().pop(&mut tmp);
     let data = tmp.get(..n).unwrap_or(&[]);
     let mut writer = UserSlice::new(UserPtr::from_ptr(buf.cast()), n).writer();
     match writer.write_slice(data) {

@@ -18,6 +18,7 @@ use crate::{
         plan::{self, Body, Lookup, ObjectKind, ObjectMeta, Route},
         status::Status,
     },
+    netns::Instance,
     server::Shared,
     user::method_code,
 };
@@ -38,6 +39,7 @@ pub(crate) const PATH_BUF: usize = 4096 + 256;
 
 /// Appends the access-log line of a request.
 pub(crate) fn log_request(
+    inst: &Instance,
     peer: IpAddr,
     now: Now,
     request: Option<&Request<'_>>,
@@ -49,11 +51,12 @@ pub(crate) fn log_request(
         Body::Static(b) => b.len() as u64,
         Body::File { len, .. } => len,
     };
-    log_line(peer, now, request, plan.status.code(), bytes, buf);
+    log_line(inst, peer, now, request, plan.status.code(), bytes, buf);
 }
 
 /// Appends an access-log line.
 pub(crate) fn log_line(
+    inst: &Instance,
     peer: IpAddr,
     now: Now,
     request: Option<&Request<'_>>,
@@ -70,7 +73,7 @@ pub(crate) fn log_line(
     };
     let n = accesslog::format_line(&record, buf);
     if let Some(line) = buf.get(..n) {
-        crate::log::append(line);
+        inst.log.append(line, &inst.stats);
     }
 }
 

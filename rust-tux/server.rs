@@ -12,14 +12,18 @@ use crate::config::Config;
 use crate::conn::{BufferPool, Connection};
 use crate::conns::{Conns, Refusal, Source};
 use crate::engine::{self, Threads, Worker, ACCEPT_BATCH};
-use crate::stats::STATS;
+use crate::netns::Instance;
 use core::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use kernel::{
     fs::path::Path,
-    net::tcp::{SocketEvents, TcpListener},
+    net::{
+        namespace::Namespace,
+        tcp::{SocketEvents, TcpListener},
+    },
     new_mutex,
     prelude::*,
     sync::{
+        aref::ARef,
         atomic::{Atomic, Full, Relaxed},
         Arc, ArcBorrow, Mutex,
     },
@@ -31,6 +35,10 @@ use kernel::{
 #[pin_data]
 pub(crate) struct Shared {
     pub(crate) config: Config,
+    /// The network namespace the server listens in.
+    net: ARef<Namespace>,
+    /// That namespace's TUX: counters, access log, modules.
+    pub(crate) inst: Arc<Instance>,
     /// The document root; every lookup stays beneath it.
     pub(crate) docroot: Path,
     /// Hot objects beneath the document root.
@@ -81,6 +89,12 @@ impl WorkItem<2> for Shared {
         if this.stopping.load(Relaxed) {
             return;
         }
+        if !this.net.is_active() {
+            // Nobody can enter the namespace any more: have the server stopped, which
+            // lets the namespace go. (The sweeps go on meanwhile: the namespace may be
+            // entered again, through `SIOCGSKNS` on one of its sockets.)
+            Instance::reap(&this.inst);
+        }
         this.sweep();
         this.cache.evict_stale();
         let _ = workqueue::system()
@@ -101,11 +115,16 @@ impl Server {
         &self.shared.config
     }
 
+    /// The network namespace the server listens in.
+    pub(crate) fn namespace(&self) -> &Namespace {
+        &self.shared.net
+    }
+
     /// Binds the listener of `config`. The default `[::]` falls back to `0.0.0.0` when
     /// the kernel has no IPv6 (`ipv6.disable=1`), and `config` then says so.
-    fn listen(config: &mut Config) -> Result<TcpListener<Shared>> {
+    fn listen(net: &Namespace, config: &mut Config) -> Result<TcpListener<Shared>> {
         let backlog = config.backlog;
-        let bind = |addr| TcpListener::<Shared>::bind(addr, backlog, true);
+        let bind = |addr| TcpListener::<Shared>::bind(net, addr, backlog, true);
         let listener = match (bind(config.listen), config.listen) {
             (Err(e), SocketAddr::V6(any)) if e == EAFNOSUPPORT && any.ip().is_unspecified() => {
                 let v4 = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, any.port()));
@@ -124,8 +143,9 @@ impl Server {
         })
     }
 
-    /// Looks up the document root, binds the listener and starts accepting.
-    pub(crate) fn start(mut config: Config) -> Result<Self> {
+    /// Looks up the document root (in the caller's mount namespace), binds the listener
+    /// in `net` and starts accepting, for `inst`, the instance of `net`.
+    pub(crate) fn start(inst: Arc<Instance>, net: &Namespace, mut config: Config) -> Result<Self> {
         let docroot = Path::lookup(config.docroot_cstr()?, true).inspect_err(|e| {
             pr_err!(
                 "cannot use document root '{}': error {}\n",
@@ -133,7 +153,7 @@ impl Server {
                 e.to_errno()
             );
         })?;
-        let listener = Self::listen(&mut config)?;
+        let listener = Self::listen(net, &mut config)?;
         // Accept a connection when its request is there: one wake-up accepts, reads, parses
         // and answers it.
         listener.set_defer_accept(config.defer_accept)?;
@@ -144,7 +164,10 @@ impl Server {
             );
             return Err(EINVAL);
         }
-        let user = crate::user::registry()?;
+        if config.logging {
+            inst.log.allocate()?;
+        }
+        let user = inst.user.clone();
         let mime_types = user.mime_types()?;
         let cache = ObjectCache::new()?;
         let buffers = BufferPool::new()?;
@@ -152,6 +175,8 @@ impl Server {
         let shared = Arc::pin_init(
             pin_init!(Shared {
                 config,
+                net: net.into(),
+                inst,
                 docroot,
                 cache <- cache,
                 buffers <- buffers,
@@ -196,7 +221,9 @@ impl Drop for Server {
         // and closed here, and nothing is queued for them any more.
         drop(self.threads.take());
         let conns = shared.conns.lock().take_all();
-        STATS
+        shared
+            .inst
+            .stats
             .connections_open
             .fetch_sub(i64::try_from(conns.len()).unwrap_or(0), Relaxed);
         for c in conns.iter() {
@@ -227,12 +254,12 @@ impl Shared {
                 Ok(s) => s,
                 Err(e) if e == EAGAIN => return,
                 Err(e) => {
-                    STATS.errors.add(1, Relaxed);
+                    self.inst.stats.errors.add(1, Relaxed);
                     pr_debug!("accept failed: {}\n", e.to_errno());
                     return;
                 }
             };
-            STATS.connections_total.add(1, Relaxed);
+            self.inst.stats.connections_total.add(1, Relaxed);
             // A peer whose name cannot be read (it reset the connection already) is
             // counted and logged as 0.0.0.0:0.
             let peer = stream
@@ -243,8 +270,8 @@ impl Shared {
                 drop(conns);
                 // Graceful refusal: a 503 the client can read, then close.
                 match why {
-                    Refusal::Full => STATS.refused.add(1, Relaxed),
-                    Refusal::SourceFull => STATS.refused_per_source.add(1, Relaxed),
+                    Refusal::Full => self.inst.stats.refused.add(1, Relaxed),
+                    Refusal::SourceFull => self.inst.stats.refused_per_source.add(1, Relaxed),
                 }
                 crate::conn::refuse(&stream, &self.config);
                 stream.close();
@@ -261,9 +288,9 @@ impl Shared {
                         c.expire();
                         continue;
                     }
-                    STATS.connections_open.add(1, Relaxed);
+                    self.inst.stats.connections_open.add(1, Relaxed);
                 }
-                Err(_) => STATS.errors.add(1, Relaxed),
+                Err(_) => self.inst.stats.errors.add(1, Relaxed),
             }
         }
         // The batch is used up: the listener may hold more.
@@ -275,7 +302,7 @@ impl Shared {
     /// Forgets a closed connection.
     pub(crate) fn remove(&self, conn: &Connection) {
         if self.conns.lock().remove(conn) {
-            STATS.connections_open.fetch_sub(1, Relaxed);
+            self.inst.stats.connections_open.fetch_sub(1, Relaxed);
         }
     }
 
@@ -285,7 +312,7 @@ impl Shared {
         let conns = self.conns.lock();
         for c in conns.iter() {
             if c.timed_out(now) {
-                STATS.timeouts.add(1, Relaxed);
+                self.inst.stats.timeouts.add(1, Relaxed);
                 c.expire();
             }
         }

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Counters, shown in `/proc/net/tux/stats`.
+//! Counters of a namespace's TUX, shown in its `/proc/net/tux/stats`.
 
+use crate::netns::Instance;
 use kernel::{
     bindings,
+    net::namespace::Namespace,
     prelude::*,
     seq_file::{seq_print, SeqFile},
     sync::atomic::{Atomic, Relaxed},
@@ -40,31 +42,36 @@ pub(crate) struct Stats {
     pub(crate) lingering_closes: Atomic<u64>,
 }
 
-pub(crate) static STATS: Stats = Stats {
-    connections_total: Atomic::new(0),
-    connections_open: Atomic::new(0),
-    refused: Atomic::new(0),
-    timeouts: Atomic::new(0),
-    errors: Atomic::new(0),
-    requests: Atomic::new(0),
-    status: [
-        Atomic::new(0),
-        Atomic::new(0),
-        Atomic::new(0),
-        Atomic::new(0),
-        Atomic::new(0),
-    ],
-    bytes_sent: Atomic::new(0),
-    bytes_received: Atomic::new(0),
-    logged: Atomic::new(0),
-    log_dropped: Atomic::new(0),
-    module_requests: Atomic::new(0),
-    module_aborted: Atomic::new(0),
-    refused_per_source: Atomic::new(0),
-    handoffs: Atomic::new(0),
-    handoffs_refused: Atomic::new(0),
-    lingering_closes: Atomic::new(0),
-};
+impl Stats {
+    /// All zero.
+    pub(crate) const fn new() -> Self {
+        Stats {
+            connections_total: Atomic::new(0),
+            connections_open: Atomic::new(0),
+            refused: Atomic::new(0),
+            timeouts: Atomic::new(0),
+            errors: Atomic::new(0),
+            requests: Atomic::new(0),
+            status: [
+                Atomic::new(0),
+                Atomic::new(0),
+                Atomic::new(0),
+                Atomic::new(0),
+                Atomic::new(0),
+            ],
+            bytes_sent: Atomic::new(0),
+            bytes_received: Atomic::new(0),
+            logged: Atomic::new(0),
+            log_dropped: Atomic::new(0),
+            module_requests: Atomic::new(0),
+            module_aborted: Atomic::new(0),
+            refused_per_source: Atomic::new(0),
+            handoffs: Atomic::new(0),
+            handoffs_refused: Atomic::new(0),
+            lingering_closes: Atomic::new(0),
+        }
+    }
+}
 
 impl Stats {
     /// Counts a response with this status code.
@@ -80,17 +87,25 @@ impl Stats {
 ///
 /// # Safety
 ///
-/// `m` must be a valid `seq_file` being shown, as procfs passes it.
+/// `net` must be a live network namespace (its `/proc/net/tux/stats` is being read),
+/// and `m` a valid `seq_file` being shown, as procfs passes it.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn tux_stats_show(
+    net: *mut bindings::net,
     m: *mut bindings::seq_file,
-    _v: *mut c_void,
 ) -> c_int {
+    // SAFETY: procfs removes the file, and waits for its readers, before the
+    // namespace goes.
+    let net = unsafe { Namespace::from_raw(net) };
+    let inst = match Instance::of(net) {
+        Ok(i) => i,
+        Err(e) => return e.to_errno(),
+    };
     // SAFETY: procfs passes a valid seq_file, used only by this thread during the call.
     let m = unsafe { SeqFile::from_raw(m) };
-    let s = &STATS;
+    let s = &inst.stats;
     // One look at the server: "running" and "listening" agree.
-    let listening = crate::server_listening();
+    let listening = inst.server.lock().as_ref().map(|s| s.config().listen);
     seq_print!(m, "running {}\n", u8::from(listening.is_some()));
     if let Some(addr) = listening {
         // What the listener is bound to, which differs from the listen sysctl
@@ -124,5 +139,10 @@ pub(crate) unsafe extern "C" fn tux_stats_show(
     seq_print!(m, "handoffs {}\n", s.handoffs.load(Relaxed));
     seq_print!(m, "handoffs_refused {}\n", s.handoffs_refused.load(Relaxed));
     seq_print!(m, "lingering_closes {}\n", s.lingering_closes.load(Relaxed));
+    if net.is_init() {
+        // Network namespaces with TUX state, this one included: one goes when its
+        // namespace does.
+        seq_print!(m, "namespaces {}\n", crate::netns::count());
+    }
     0
 }

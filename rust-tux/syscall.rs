@@ -13,11 +13,13 @@
 use crate::{
     abi::{self, Action, TuxReq},
     conn::user::current_date,
-    user::{self, Event},
+    netns::Instance,
+    user::{Event, Registry},
 };
 use core::net::IpAddr;
 use kernel::{
     bindings, current,
+    net::namespace::Namespace,
     prelude::*,
     task::CurrentTask,
     transmute::{AsBytes, FromBytes},
@@ -48,13 +50,15 @@ fn capable_net_admin() -> bool {
     unsafe { bindings::capable(bindings::CAP_NET_ADMIN as c_int) }
 }
 
-/// Whether the caller is in the initial network namespace, the only one TUX
-/// serves: from any other, every action but `QUERY_VERSION` is refused, so
-/// that a task in a container's namespace cannot act on the host's server.
-fn in_init_net() -> bool {
-    // SAFETY: `tux_current_in_init_net` reads the calling task's own
-    // namespaces, which only that task changes; it is in a system call.
-    unsafe { bindings::tux_current_in_init_net() }
+/// Whether the caller may act on the TUX of `net`, its own namespace, beyond
+/// `QUERY_VERSION`: in the initial namespace anyone may (the admin actions check
+/// [`capable_net_admin`]); in another, see `tux_may_control` in `control.c`
+/// (CAP_NET_ADMIN over the initial user namespace, or over the namespace's own
+/// when `net.tux.userns_control` allows it).
+fn may_act(net: &Namespace) -> bool {
+    // SAFETY: `net` is alive while borrowed; `tux_may_control` may be called from any
+    // process context.
+    net.is_init() || unsafe { bindings::tux_may_control(net.as_ptr()) }
 }
 
 /// Copies the request block in, with `copy_struct_from_user` semantics.
@@ -115,16 +119,17 @@ fn read_name<'b>(addr: u64, len: u64, buf: &'b mut [u8]) -> Result<&'b [u8]> {
 
 fn dispatch(action: c_uint, ptr: UserPtr, size: usize) -> Result<c_long> {
     let action = Action::from_u32(action).ok_or(EINVAL)?;
-    if action != Action::QueryVersion && !in_init_net() {
-        return Err(EOPNOTSUPP);
+    if action == Action::QueryVersion {
+        return Ok(abi::TUX_VERSION as c_long);
     }
-    if action.is_admin() && !capable_net_admin() {
+    // Every action acts on the TUX of the caller's network namespace.
+    let net = Namespace::current().ok_or(ESRCH)?;
+    if !may_act(&net) || (net.is_init() && action.is_admin() && !capable_net_admin()) {
         return Err(EPERM);
     }
     match action {
-        Action::QueryVersion => return Ok(abi::TUX_VERSION as c_long),
-        Action::Startup => return crate::server_startup().map(|()| 0),
-        Action::Shutdown => return crate::server_shutdown().map(|()| 0),
+        Action::Startup => return crate::server_startup(&net).map(|()| 0),
+        Action::Shutdown => return crate::server_shutdown(&net).map(|()| 0),
         _ => {}
     }
     let mut req = read_req(ptr, size)?;
@@ -132,7 +137,8 @@ fn dispatch(action: c_uint, ptr: UserPtr, size: usize) -> Result<c_long> {
         return Err(EPROTO);
     }
     let task = current!();
-    let result = act(action, &mut req, task);
+    let reg = Instance::of(&net)?.user.clone();
+    let result = act(action, &mut req, &reg, task);
     match result {
         Ok(Done::Value(v)) => Ok(v),
         Ok(Done::Out(v)) => {
@@ -158,8 +164,7 @@ enum Done {
     Out(c_long),
 }
 
-fn act(action: Action, req: &mut TuxReq, task: &CurrentTask) -> Result<Done> {
-    let reg = user::registry()?;
+fn act(action: Action, req: &mut TuxReq, reg: &Registry, task: &CurrentTask) -> Result<Done> {
     let mut name_buf = [0u8; abi::TUX_MAX_NAME as usize];
     match action {
         Action::StartThread => reg

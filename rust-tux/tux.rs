@@ -15,6 +15,7 @@
 //!   connection's side of a request owned by a userspace module.
 //! - `serve`: deciding and finding the answer (module, in-kernel handler, static
 //!   object through the cache) and planning the response.
+//! - `netns`: one TUX per network namespace (server, counters, log, modules).
 //! - `config`: the typed configuration snapshot taken at start.
 //! - `cache`: hot objects (looked-up paths, open files), kept coherent.
 //! - `stats`, `clock`: counters for `/proc/net/tux/stats`; time.
@@ -22,15 +23,17 @@
 //! - [`version`]: the subsystem version reported at boot and by `tux(2)`.
 //! - `tests`: KUnit suites (`CONFIG_TUX_KUNIT_TEST`).
 //!
-//! The C side (`net/tux/control.c`) owns the sysctls under
-//! `/proc/sys/net/tux/`, the `tux.*` boot parameters and `/proc/net/tux/`;
-//! it calls [`tux_server_start`] and [`tux_server_stop`].
+//! The C side (`net/tux/control.c`) owns each network namespace's sysctls
+//! under `/proc/sys/net/tux/`, the `tux.*` boot parameters and `/proc/net/tux/`;
+//! it calls [`tux_server_start`] and [`tux_server_stop`] with the namespace.
 
 use kernel::{
     bindings,
+    net::namespace::Namespace,
     prelude::*,
     sync::atomic::{Acquire, Atomic, Release},
 };
+use netns::Instance;
 
 pub mod abi;
 mod cache;
@@ -43,17 +46,12 @@ mod handoff;
 pub mod http;
 pub mod khandler;
 mod log;
+mod netns;
 mod serve;
 mod server;
 mod stats;
 pub mod syscall;
 mod user;
-
-kernel::sync::global_lock! {
-    // SAFETY: initialised first thing in `Tux::init`, before `tux_control_init`
-    // makes the sysctls reachable and before `tux(2)` can do anything (see `READY`).
-    unsafe(uninit) static SERVER: Mutex<Option<server::Server>> = None;
-}
 
 /// Set once `Tux::init` has completed: until then (and for good if it failed), the
 /// server cannot be started and `tux(2)` fails with `ENODEV`.
@@ -64,58 +62,65 @@ pub(crate) fn ready() -> bool {
     READY.load(Acquire)
 }
 
-/// Whether the server is running.
-pub(crate) fn server_running() -> bool {
-    SERVER.lock().is_some()
-}
-
-/// The address the running server listens on (after any fallback to IPv4),
-/// or `None` when it is stopped.
-pub(crate) fn server_listening() -> Option<core::net::SocketAddr> {
-    SERVER.lock().as_ref().map(|s| s.config().listen)
-}
-
-/// Starts the server with the current configuration (stopping a running one first).
-///
-/// Called by `control.c` for `/proc/sys/net/tux/running`, and at boot.
-#[no_mangle]
-pub extern "C" fn tux_server_start() -> c_int {
+/// Starts the server of `net` with its current configuration (stopping a running one
+/// first). The document root is looked up in the caller's mount namespace.
+fn start(net: &Namespace) -> Result {
     if !ready() {
-        return ENODEV.to_errno();
+        return Err(ENODEV);
     }
-    let mut slot = SERVER.lock();
+    let inst = Instance::of(net)?;
+    let mut slot = inst.server.lock();
     if let Some(old) = slot.take() {
         drop(old);
     }
-    let cfg = config::Config::snapshot();
-    match server::Server::start(cfg) {
-        Ok(s) => {
-            pr_info!(
-                "serving {} on {}\n",
-                s.config().docroot_str(),
-                config::Shown(s.config().listen),
-            );
-            *slot = Some(s);
-            0
-        }
+    let cfg = config::Config::snapshot(net);
+    let s = server::Server::start(inst.clone(), net, cfg)?;
+    pr_info!(
+        "serving {} on {}{}\n",
+        s.config().docroot_str(),
+        config::Shown(s.config().listen),
+        if net.is_init() {
+            ""
+        } else {
+            " (in a network namespace)"
+        },
+    );
+    *slot = Some(s);
+    Ok(())
+}
+
+/// Starts the server of `net` (stopping a running one first).
+///
+/// Called by `control.c` for `/proc/sys/net/tux/running`, and at boot.
+///
+/// # Safety
+///
+/// `net` must be a live network namespace.
+#[no_mangle]
+pub unsafe extern "C" fn tux_server_start(net: *mut bindings::net) -> c_int {
+    // SAFETY: by the safety requirements.
+    let net = unsafe { Namespace::from_raw(net) };
+    match start(net) {
+        Ok(()) => 0,
         Err(e) => e.to_errno(),
     }
 }
 
-/// `STARTUP`: starts the server with the current configuration, unless it runs.
-pub(crate) fn server_startup() -> Result {
-    if server_running() {
+/// `STARTUP`: starts the server of `net` with its current configuration, unless it
+/// runs.
+pub(crate) fn server_startup(net: &Namespace) -> Result {
+    let inst = Instance::of(net)?;
+    if inst.server.lock().is_some() {
         return Err(EBUSY);
     }
-    kernel::error::to_result(tux_server_start())
+    start(net)
 }
 
-/// `SHUTDOWN`: stops the server, every module thread and every module.
-pub(crate) fn server_shutdown() -> Result {
-    let was_running = SERVER.lock().take().map(drop).is_some();
-    if let Ok(r) = user::registry() {
-        r.shutdown();
-    }
+/// `SHUTDOWN`: stops the server of `net`, every module thread and every module.
+pub(crate) fn server_shutdown(net: &Namespace) -> Result {
+    let inst = Instance::of(net)?;
+    let was_running = inst.server.lock().take().map(drop).is_some();
+    inst.user.shutdown();
     if was_running {
         Ok(())
     } else {
@@ -123,18 +128,32 @@ pub(crate) fn server_shutdown() -> Result {
     }
 }
 
-/// Stops the server if it is running.
+/// Stops the server of `net` if it is running.
+///
+/// # Safety
+///
+/// `net` must be a live network namespace.
 #[no_mangle]
-pub extern "C" fn tux_server_stop() {
-    if let Some(s) = SERVER.lock().take() {
-        drop(s);
+pub unsafe extern "C" fn tux_server_stop(net: *mut bindings::net) {
+    // SAFETY: by the safety requirements.
+    let net = unsafe { Namespace::from_raw(net) };
+    if let Some(inst) = Instance::find(net) {
+        if let Some(s) = inst.server.lock().take() {
+            drop(s);
+        }
     }
 }
 
-/// Whether the server is running (for `control.c`).
+/// Whether the server of `net` is running (for `control.c`).
+///
+/// # Safety
+///
+/// `net` must be a live network namespace.
 #[no_mangle]
-pub extern "C" fn tux_server_running() -> bool {
-    server_running()
+pub unsafe extern "C" fn tux_server_running(net: *mut bindings::net) -> bool {
+    // SAFETY: by the safety requirements.
+    let net = unsafe { Namespace::from_raw(net) };
+    Instance::find(net).is_some_and(|i| i.server.lock().is_some())
 }
 
 module! {
@@ -179,22 +198,17 @@ impl kernel::Module for Tux {
         // initialisation fails below, and must find initialised locks.
         // SAFETY: called once, before anything else can use these locks.
         unsafe {
-            SERVER.init();
-            log::init_lock();
-            user::init_lock();
+            netns::init_lock();
             khandler::init_lock();
         }
-        log::init()?;
-        user::init()?;
         // SAFETY: called once, at initialisation.
         kernel::error::to_result(unsafe { bindings::tux_control_init() })
             .inspect_err(|e| pr_err!("cannot register sysctls/procfs: {}\n", e.to_errno()))?;
         READY.store(true, Release);
         // SAFETY: no preconditions; boot parameters are parsed before initcalls.
         if unsafe { bindings::tux_autostart() } {
-            let err = tux_server_start();
-            if err != 0 {
-                pr_err!("not started at boot (error {})\n", err);
+            if let Err(e) = start(Namespace::init_ns()) {
+                pr_err!("not started at boot (error {})\n", e.to_errno());
             }
         } else {
             pr_info!(
@@ -222,10 +236,10 @@ mod tests {
         assert!(READY.load(Acquire));
         READY.store(false, Release);
         let call = crate::syscall::tux_syscall(0, core::ptr::null_mut(), 0);
-        let start = super::tux_server_start();
+        let start = super::start(kernel::net::namespace::Namespace::init_ns());
         READY.store(true, Release);
         assert_eq!(call, ENODEV.to_errno() as kernel::ffi::c_long);
-        assert_eq!(start, ENODEV.to_errno());
+        assert!(matches!(start, Err(e) if e == ENODEV));
     }
 
     #[test]

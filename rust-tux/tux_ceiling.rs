@@ -150,7 +150,12 @@ impl Port {
         }
         // Dual-stack `[::]`, as TUX's own default listener.
         let any = SocketAddr::V6(SocketAddrV6::new(Ipv6Addr::UNSPECIFIED, port, 0, 0));
-        let listener = TcpListener::<Port>::bind(any, 1024, false)?;
+        let listener = TcpListener::<Port>::bind(
+            kernel::net::namespace::Namespace::init_ns(),
+            any,
+            1024,
+            false,
+        )?;
         let this = Arc::pin_init(
             pin_init!(Port {
                 canned,

@@ -25,7 +25,6 @@ use crate::{
         plan,
         status::Status,
     },
-    stats::STATS,
 };
 use core::net::IpAddr;
 use kernel::{
@@ -120,47 +119,25 @@ pub(crate) struct Registry {
     modules: Atomic<u32>,
 }
 
-kernel::sync::global_lock! {
-    // SAFETY: initialised by `init_lock`, first thing in `Tux::init`, before the
-    // system call or any connection can reach `registry()`, and whether or not the
-    // rest of the initialisation succeeds.
-    unsafe(uninit) static REGISTRY: Mutex<Option<Arc<Registry>>> = None;
-}
-
-/// Initialises the registry's lock (empty: `tux(2)` then fails with `ENODEV`).
-///
-/// # Safety
-///
-/// Must be called once, before anything else uses `REGISTRY`.
-pub(crate) unsafe fn init_lock() {
-    // SAFETY: by the safety requirements.
-    unsafe { REGISTRY.init() };
-}
-
-/// Creates the registry; called once at initialisation, after [`init_lock`].
-pub(crate) fn init() -> Result {
-    let r = Arc::pin_init(
-        pin_init!(Registry {
-            state <- new_mutex!(State {
-                next_id: 1,
-                mimes: KVec::new(),
-                next_module: 0,
-                modules: KVec::new(),
-                threads: KVec::new(),
-                entries: KVec::new(),
+impl Registry {
+    /// An empty registry, for a namespace's TUX.
+    pub(crate) fn new() -> Result<Arc<Registry>> {
+        Arc::pin_init(
+            pin_init!(Registry {
+                state <- new_mutex!(State {
+                    next_id: 1,
+                    mimes: KVec::new(),
+                    next_module: 0,
+                    modules: KVec::new(),
+                    threads: KVec::new(),
+                    entries: KVec::new(),
+                }),
+                wake <- new_condvar!("tux::user::wake"),
+                modules: Atomic::new(0),
             }),
-            wake <- new_condvar!("tux::user::wake"),
-            modules: Atomic::new(0),
-        }),
-        GFP_KERNEL,
-    )?;
-    *REGISTRY.lock() = Some(r);
-    Ok(())
-}
-
-/// The registry.
-pub(crate) fn registry() -> Result<Arc<Registry>> {
-    REGISTRY.lock().clone().ok_or(ENODEV)
+            GFP_KERNEL,
+        )
+    }
 }
 
 /// The (global) thread id of `task`.
@@ -422,7 +399,6 @@ impl Registry {
             GFP_KERNEL,
         )?;
         st.next_id = id.wrapping_add(1);
-        STATS.module_requests.add(1, Relaxed);
         self.wake.notify_all();
         Ok(id)
     }

@@ -26,9 +26,9 @@ use crate::{
         plan::{Body, Lookup, ObjectKind},
         status::Status,
     },
+    netns::Instance,
     serve::{error_plan, log_line, lookup, PATH_BUF},
-    stats::STATS,
-    user::{registry, Info},
+    user::Info,
 };
 use core::net::IpAddr;
 use kernel::{
@@ -90,8 +90,10 @@ impl Connection {
     /// which already marked the connection as owned by userspace).
     pub(super) fn to_user(self: &Arc<Self>, module: u32, info: Info) {
         self.set_deadline(self.server.config.module_ms);
-        let queued = registry().and_then(|r| r.enqueue(self.clone(), module, info));
-        if queued.is_err() {
+        let queued = self.server.user.enqueue(self.clone(), module, info);
+        if queued.is_ok() {
+            self.server.inst.stats.module_requests.add(1, Relaxed);
+        } else {
             // The module went away meanwhile.
             self.user_abort(Status::ServiceUnavailable);
         }
@@ -103,7 +105,7 @@ impl Connection {
         if let Some(u) = self.inner.lock().user.as_mut() {
             u.abort = status;
         }
-        STATS.module_aborted.add(1, Relaxed);
+        self.server.inst.stats.module_aborted.add(1, Relaxed);
         self.expire();
     }
 
@@ -181,7 +183,7 @@ impl Connection {
                     // Counted before the copy: if the module's buffer is bad, these
                     // bytes are gone, but never read twice nor past the body.
                     u.body_read = u.body_read.saturating_add(n as u64);
-                    STATS.bytes_received.add(n as u64, Relaxed);
+                    self.server.inst.stats.bytes_received.add(n as u64, Relaxed);
                     self.set_deadline(self.server.config.module_ms);
                     out.write_slice(buf.get(..n).ok_or(EINVAL)?)?;
                     return Ok(n);
@@ -205,7 +207,7 @@ impl Connection {
             match stream.send(chunk, false) {
                 Ok(n) => {
                     done = done.saturating_add(n);
-                    STATS.bytes_sent.add(n as u64, Relaxed);
+                    self.server.inst.stats.bytes_sent.add(n as u64, Relaxed);
                     if let Some(u) = i.user.as_mut() {
                         u.sent = u.sent.saturating_add(n as u64);
                     }
@@ -302,7 +304,7 @@ impl Connection {
             match stream.send_file(&file, &mut pos, left.min(1 << 20), false) {
                 Ok(0) => break,
                 Ok(n) => {
-                    STATS.bytes_sent.add(n as u64, Relaxed);
+                    self.server.inst.stats.bytes_sent.add(n as u64, Relaxed);
                     if let Some(u) = inner.user.as_mut() {
                         u.sent = u.sent.saturating_add(n as u64);
                     }
@@ -402,10 +404,10 @@ impl Connection {
             .ok()
             .filter(|c| (100..=999).contains(c))
             .unwrap_or(200);
-        STATS.requests.add(1, Relaxed);
-        STATS.response(code);
+        self.server.inst.stats.requests.add(1, Relaxed);
+        self.server.inst.stats.response(code);
         if self.server.config.logging {
-            inner.user_log(self.peer, code, u.sent, u.head_len);
+            inner.user_log(&self.server.inst, self.peer, code, u.sent, u.head_len);
         }
         let in_input = (inner.used.saturating_sub(u.head_len) as u64).min(u.body_len);
         let from_socket = u.body_read.saturating_sub(in_input);
@@ -442,7 +444,7 @@ impl Connection {
         let i = &mut *inner;
         let stream = i.stream.take().ok_or(ECONNRESET)?;
         let unread = i.input.get(..i.used).unwrap_or(&[]);
-        match crate::handoff::hand_off(stream, unread, port) {
+        match crate::handoff::hand_off(stream, unread, port, &self.server.inst.stats) {
             Ok(()) => {
                 i.user = None;
                 drop(inner);
@@ -483,17 +485,30 @@ impl Inner {
                     let _ = stream.send(b, false);
                 }
             }
-            STATS.requests.add(1, Relaxed);
-            STATS.response(plan.status.code());
+            conn.server.inst.stats.requests.add(1, Relaxed);
+            conn.server.inst.stats.response(plan.status.code());
             if conn.server.config.logging {
-                self.user_log(conn.peer, plan.status.code(), 0, u.head_len);
+                self.user_log(
+                    &conn.server.inst,
+                    conn.peer,
+                    plan.status.code(),
+                    0,
+                    u.head_len,
+                );
             }
         }
         true
     }
 
     /// Logs the module request whose head is `input[..head_len]`.
-    fn user_log(&mut self, peer: IpAddr, status: u16, bytes: u64, head_len: usize) {
+    fn user_log(
+        &mut self,
+        inst: &Instance,
+        peer: IpAddr,
+        status: u16,
+        bytes: u64,
+        head_len: usize,
+    ) {
         self.now.refresh(clock::real_seconds());
         let limits = parser::Limits {
             max_head_bytes: head_len.max(1),
@@ -505,6 +520,7 @@ impl Inner {
             _ => None,
         };
         log_line(
+            inst,
             peer,
             self.now,
             request.as_ref(),

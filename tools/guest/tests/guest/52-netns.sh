@@ -1,24 +1,114 @@
 #!/bin/sh
-# Network namespaces: TUX serves the initial one only. From a new namespace
-# there is no net.tux and no /proc/net/tux, and tux(2) answers QUERY_VERSION
-# but refuses the rest with EOPNOTSUPP (tools/guest/tuxcall/src/netns.rs).
-# The host's server keeps serving throughout.
+# Network namespaces: each runs its own TUX.
+# - Two new namespaces serve different document roots on port 80 at once,
+#   while the initial one's server keeps serving /srv/www; each sees its own
+#   /proc/sys/net/tux and /proc/net/tux.
+# - A namespace whose last process is killed while wrk runs against its
+#   server: the server stops by itself, and the namespace's TUX state goes
+#   with the namespace ("namespaces" in the initial /proc/net/tux/stats).
+# - A new user namespace's root may not start its namespace's server unless
+#   net.tux.userns_control is 1.
+# - tux(2) from a namespace acts on that namespace (tuxnetns).
 S=/proc/sys/net/tux
 fail=0
+bad() { echo "FAIL: $*"; fail=1; }
 command -v tuxnetns >/dev/null 2>&1 || { echo "tuxnetns is not installed in the guest"; exit 1; }
 [ -e /proc/self/ns/net ] || { echo "no network namespaces in this kernel (CONFIG_NET_NS)"; exit 1; }
-# A refusal that failed would have stopped the server: start it again.
-trap 'echo 1 >$S/running' EXIT
+slow=1
+[ -e /sys/kernel/debug/kmemleak ] && slow=10
+stat_of() { awk -v k="$1" '$1 == k { print $2 }' /proc/net/tux/stats; }
+base=$(stat_of namespaces)
+W=/tmp/netns
+rm -rf $W && mkdir -p $W/d1 $W/d2 $W/d3 && chmod 755 $W $W/d1 $W/d2 $W/d3
+for i in 1 2 3; do echo "namespace $i" >$W/d$i/index.html; done
+chmod 644 $W/d*/index.html
 
-tuxnetns >/tmp/netns.out 2>&1 || fail=1
-cat /tmp/netns.out
-unshare -n sh -c '[ ! -e /proc/net/tux ]' || { echo "/proc/net/tux exists in a new network namespace"; fail=1; }
-out=$(unshare -n tux status 2>&1)
-rc=$?
-echo "$out" | grep -q 'initial network namespace only' && [ $rc = 1 ] ||
-	{ echo "tux status in a new namespace (exit $rc): $out"; fail=1; }
-[ "$(cat $S/running)" = 1 ] || { echo "the server stopped"; fail=1; }
+# serve N: in a new network namespace, serve $W/dN on port 80, say so in
+# $W/upN, check its own pages until $W/go exists, and report in $W/resN.
+serve() {
+	unshare -n sh -c '
+		n=$1 W=$2 S=/proc/sys/net/tux
+		ip link set lo up
+		[ -e $S/running ] || { echo "no $S in the namespace" >$W/res$n; exit; }
+		[ "$(cat $S/running)" = 0 ] || { echo "a new namespace starts with a running server" >$W/res$n; exit; }
+		[ "$(cat $S/documentroot)" = /srv/www ] || { echo "defaults: documentroot $(cat $S/documentroot)" >$W/res$n; exit; }
+		echo $W/d$n >$S/documentroot && echo 1 >$S/running ||
+			{ echo "cannot start: $?" >$W/res$n; exit; }
+		grep -q "^running 1" /proc/net/tux/stats || { echo "its /proc/net/tux/stats: not running" >$W/res$n; exit; }
+		touch $W/up$n
+		while [ ! -e $W/go ]; do sleep 0.1; done
+		got=$(timeout 10 wget -q -O - http://127.0.0.1/)
+		[ "$got" = "namespace $n" ] || { echo "got \"$got\" from its own server" >$W/res$n; exit; }
+		r=$(awk "\$1 == \"requests\" { print \$2 }" /proc/net/tux/stats)
+		[ "$r" = 1 ] || { echo "its requests counter is $r, not 1" >$W/res$n; exit; }
+		echo ok >$W/res$n
+	' sh "$1" $W
+}
+serve 1 &
+serve 2 &
+t=0
+while [ ! -e $W/up1 ] || [ ! -e $W/up2 ]; do
+	sleep 0.2; t=$((t + 1))
+	[ $t -lt $((100 * slow)) ] || break
+done
+[ -e $W/up1 ] && [ -e $W/up2 ] || bad "the namespaces' servers did not start: $(cat $W/res1 $W/res2 2>/dev/null)"
+timeout 10 wget -q -O $W/init.got http://127.0.0.1/index.html && cmp -s $W/init.got /srv/www/index.html ||
+	bad "the initial namespace's server did not serve /index.html while two others ran"
+r=$(stat_of namespaces)
+[ "$r" -ge $((base + 2)) ] 2>/dev/null || bad "namespaces $r with two more running (was $base)"
+touch $W/go
+wait
+for i in 1 2; do
+	r=$(cat $W/res$i 2>/dev/null)
+	[ "$r" = ok ] && echo "namespace $i served its own document root" || bad "namespace $i: ${r:-no result}"
+done
+
+# Under load: wrk and the server in one namespace, all killed at once.
+unshare -n sh -c '
+	W=$1 S=/proc/sys/net/tux
+	ip link set lo up
+	echo $W/d3 >$S/documentroot && echo 1 >$S/running || exit
+	touch $W/up3
+	exec wrk -t 2 -c 50 -d 600s http://127.0.0.1/index.html >/dev/null 2>&1
+' sh $W &
+pid=$!
+t=0
+while [ ! -e $W/up3 ] && [ $t -lt $((100 * slow)) ]; do sleep 0.2; t=$((t + 1)); done
+[ -e $W/up3 ] || bad "the third namespace's server did not start"
+sleep $((2 * slow))
+kill -9 $pid 2>/dev/null
+wait $pid 2>/dev/null
+# Every namespace made here is gone once TUX let go of it.
+t=0
+while [ "$(stat_of namespaces)" != "$base" ] && [ $t -lt $((150 * slow)) ]; do
+	sleep 0.2; t=$((t + 1))
+done
+r=$(stat_of namespaces)
+[ "$r" = "$base" ] && echo "the namespaces went, TUX state and all ($r left)" ||
+	bad "namespaces $r, not $base, $((t / 5)) s after their last process went"
+dmesg | grep -q "stopped: its network namespace is gone" || bad "no server stopped for a gone namespace"
+
+# A user namespace's root: refused by default, allowed by userns_control=1.
+if [ -e /proc/self/ns/user ]; then
+	echo 0 >$S/userns_control
+	out=$(unshare -U -r -n sh -c 'ip link set lo up; echo 1 >/proc/sys/net/tux/running' 2>&1) &&
+		bad "a user namespace's root started its server with userns_control=0"
+	echo "$out" | grep -qi 'not permitted' || bad "userns_control=0: $out"
+	echo 1 >$S/userns_control
+	out=$(unshare -U -r -n sh -c '
+		ip link set lo up
+		echo '"$W"'/d2 >/proc/sys/net/tux/documentroot && echo 1 >/proc/sys/net/tux/running &&
+			timeout 10 wget -q -O - http://127.0.0.1/' 2>&1)
+	[ "$out" = "namespace 2" ] || bad "userns_control=1: a user namespace's root got \"$out\""
+	echo 0 >$S/userns_control
+else
+	bad "no user namespaces in this kernel (CONFIG_USER_NS)"
+fi
+
+# tux(2) acts on the caller's namespace.
+tuxnetns || fail=1
+[ "$(cat $S/running)" = 1 ] || bad "the initial namespace's server stopped"
 timeout 10 wget -q -O /tmp/netns.got http://127.0.0.1/ && cmp -s /tmp/netns.got /srv/www/index.html ||
-	{ echo "the initial namespace's server does not serve /"; fail=1; }
-[ $fail = 0 ] && echo "TUX is confined to the initial network namespace"
+	bad "the initial namespace's server does not serve /"
+[ $fail = 0 ] && echo "each network namespace runs its own TUX"
 exit $fail

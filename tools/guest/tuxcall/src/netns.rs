@@ -2,13 +2,13 @@
 
 //! `tuxnetns`: TUX from a network namespace other than the initial one.
 //!
-//! This kernel's TUX serves the initial network namespace only. From a new
-//! namespace (made here with `unshare(CLONE_NEWNET)`, as root) there must be
-//! no `net.tux` sysctls, `tux(2)` must answer `QUERY_VERSION` and refuse
-//! everything else with `EOPNOTSUPP`: before, the sysctls were those of the
-//! host's server and a module registered from a container served the host's
-//! clients. One `ok - ` or `not ok - ` line per check; exit status 1 if any
-//! failed.
+//! Each network namespace runs its own TUX. From a new namespace (made here
+//! with `unshare(CLONE_NEWNET)`, as root of the initial user namespace),
+//! `tux(2)` acts on that namespace's server and modules: `STARTUP` starts
+//! its server, a module registers there, and `SHUTDOWN` stops that server
+//! only (a second one finds none: `ESRCH`), while the initial namespace's
+//! server runs on (checked by `52-netns.sh`). One `ok - ` or `not ok - ` line
+//! per check; exit status 1 if any failed.
 
 use std::process::ExitCode;
 use std::ptr;
@@ -54,21 +54,24 @@ fn main() -> ExitCode {
     }
     let sysctl = std::path::Path::new("/proc/sys/net/tux/running").exists();
     check(
-        "no /proc/sys/net/tux in a new network namespace",
-        !sysctl,
-        "it exists".into(),
+        "a new network namespace has its own /proc/sys/net/tux",
+        sysctl,
+        "none".into(),
     );
     let v = tux(Action::QueryVersion, None);
-    check(
-        "QUERY_VERSION answers in a new network namespace",
-        v > 0,
-        v.to_string(),
-    );
-    let eopnotsupp = -i64::from(libc::EOPNOTSUPP);
+    check("QUERY_VERSION", v > 0, v.to_string());
     let r = tux(Action::Startup, None);
-    check("STARTUP -> EOPNOTSUPP", r == eopnotsupp, r.to_string());
-    let r = tux(Action::Shutdown, None);
-    check("SHUTDOWN -> EOPNOTSUPP", r == eopnotsupp, r.to_string());
+    check(
+        "STARTUP starts the namespace's server",
+        r == 0,
+        r.to_string(),
+    );
+    let r = tux(Action::Startup, None);
+    check(
+        "STARTUP again -> EBUSY",
+        r == -i64::from(libc::EBUSY),
+        r.to_string(),
+    );
     let name = b"/netns";
     let mut req = TuxReq {
         version: TUX_VERSION,
@@ -77,9 +80,19 @@ fn main() -> ExitCode {
         ..TuxReq::default()
     };
     let r = tux(Action::RegisterModule, Some(&mut req));
+    check("REGISTER_MODULE /netns", r >= 0, r.to_string());
+    let r = tux(Action::UnregisterModule, Some(&mut req));
+    check("UNREGISTER_MODULE /netns", r == 0, r.to_string());
+    let r = tux(Action::Shutdown, None);
     check(
-        "REGISTER_MODULE /netns -> EOPNOTSUPP",
-        r == eopnotsupp,
+        "SHUTDOWN stops the namespace's server",
+        r == 0,
+        r.to_string(),
+    );
+    let r = tux(Action::Shutdown, None);
+    check(
+        "SHUTDOWN again -> ESRCH (the initial namespace's server is not this one)",
+        r == -i64::from(libc::ESRCH),
         r.to_string(),
     );
     if failed == 0 {
