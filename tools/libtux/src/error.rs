@@ -97,8 +97,11 @@ pub fn action_name(a: Action) -> &'static str {
 fn hint(action: Action, errno: i32) -> Option<&'static str> {
     Some(match (action, errno) {
         (_, libc::ENOSYS) => "this kernel has no tux(2) (CONFIG_TUX)",
-        (_, libc::EPERM) => "needs CAP_NET_ADMIN",
-        (_, libc::EOPNOTSUPP) => "TUX serves the initial network namespace only",
+        (_, libc::EPERM) => {
+            "needs CAP_NET_ADMIN (outside the initial network namespace: over the initial \
+             user namespace, or over the namespace's own with net.tux.userns_control=1)"
+        }
+        (_, libc::EOPNOTSUPP) => "this kernel's TUX serves the initial network namespace only",
         (_, libc::EPROTO) => "request block version not compatible with the kernel's",
         (Action::Startup, libc::EBUSY) => "the server is already running",
         (Action::Shutdown, libc::ESRCH) => "the server is not running",
@@ -196,7 +199,7 @@ mod tests {
         };
         assert_eq!(
             e.to_string(),
-            "tux(STARTUP): EOPNOTSUPP: TUX serves the initial network namespace only"
+            "tux(STARTUP): EOPNOTSUPP: this kernel's TUX serves the initial network namespace only"
         );
     }
 

@@ -28,11 +28,11 @@ fn write_sysctl(name: &str, value: &str) -> Result<(), String> {
 }
 
 /// What to say when /proc/sys/net/tux is missing on a kernel with tux(2).
-const NOT_THIS_NAMESPACE: &str = "/proc/sys/net/tux is missing: TUX serves the initial \
-     network namespace only, and this process is in another (or /proc is not mounted)";
+const NOT_THIS_NAMESPACE: &str = "/proc/sys/net/tux is missing: /proc is not mounted, or \
+     this kernel's TUX serves the initial network namespace only and this process is in another";
 
-/// Fails unless this process sees TUX's settings (it is in the initial
-/// network namespace).
+/// Fails unless this process sees TUX's settings (those of its network
+/// namespace; a kernel before per-namespace TUX has them in the initial one only).
 fn settings_here() -> Result<(), String> {
     if Path::new(SYSCTL_DIR).is_dir() {
         Ok(())
