@@ -62,14 +62,18 @@ pub(crate) fn ready() -> bool {
     READY.load(Acquire)
 }
 
-/// Starts the server of `net` with its current configuration (stopping a running one
-/// first). The document root is looked up in the caller's mount namespace.
-fn start(net: &Namespace) -> Result {
+/// Starts the server of `net` with its current configuration. A running one is
+/// stopped first with `replace`, and makes it fail with `EBUSY` without. The document
+/// root is looked up in the caller's mount namespace.
+fn start(net: &Namespace, replace: bool) -> Result {
     if !ready() {
         return Err(ENODEV);
     }
     let inst = Instance::of(net)?;
     let mut slot = inst.server.lock();
+    if slot.is_some() && !replace {
+        return Err(EBUSY);
+    }
     if let Some(old) = slot.take() {
         drop(old);
     }
@@ -100,7 +104,7 @@ fn start(net: &Namespace) -> Result {
 pub unsafe extern "C" fn tux_server_start(net: *mut bindings::net) -> c_int {
     // SAFETY: by the safety requirements.
     let net = unsafe { Namespace::from_raw(net) };
-    match start(net) {
+    match start(net, true) {
         Ok(()) => 0,
         Err(e) => e.to_errno(),
     }
@@ -109,11 +113,7 @@ pub unsafe extern "C" fn tux_server_start(net: *mut bindings::net) -> c_int {
 /// `STARTUP`: starts the server of `net` with its current configuration, unless it
 /// runs.
 pub(crate) fn server_startup(net: &Namespace) -> Result {
-    let inst = Instance::of(net)?;
-    if inst.server.lock().is_some() {
-        return Err(EBUSY);
-    }
-    start(net)
+    start(net, false)
 }
 
 /// `SHUTDOWN`: stops the server of `net`, every module thread and every module.
@@ -207,7 +207,7 @@ impl kernel::Module for Tux {
         READY.store(true, Release);
         // SAFETY: no preconditions; boot parameters are parsed before initcalls.
         if unsafe { bindings::tux_autostart() } {
-            if let Err(e) = start(Namespace::init_ns()) {
+            if let Err(e) = start(Namespace::init_ns(), true) {
                 pr_err!("not started at boot (error {})\n", e.to_errno());
             }
         } else {
@@ -236,7 +236,7 @@ mod tests {
         assert!(READY.load(Acquire));
         READY.store(false, Release);
         let call = crate::syscall::tux_syscall(0, core::ptr::null_mut(), 0);
-        let start = super::start(kernel::net::namespace::Namespace::init_ns());
+        let start = super::start(kernel::net::namespace::Namespace::init_ns(), true);
         READY.store(true, Release);
         assert_eq!(call, ENODEV.to_errno() as kernel::ffi::c_long);
         assert!(matches!(start, Err(e) if e == ENODEV));
