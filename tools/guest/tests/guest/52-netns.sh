@@ -18,6 +18,7 @@ slow=1
 [ -e /sys/kernel/debug/kmemleak ] && slow=10
 stat_of() { awk -v k="$1" '$1 == k { print $2 }' /proc/net/tux/stats; }
 base=$(stat_of namespaces)
+[ -n "$base" ] || bad "no namespaces line in /proc/net/tux/stats"
 W=/tmp/netns
 rm -rf $W && mkdir -p $W/d1 $W/d2 $W/d3 && chmod 755 $W $W/d1 $W/d2 $W/d3
 for i in 1 2 3; do echo "namespace $i" >$W/d$i/index.html; done
@@ -84,7 +85,7 @@ while [ "$(stat_of namespaces)" != "$base" ] && [ $t -lt $((150 * slow)) ]; do
 	sleep 0.2; t=$((t + 1))
 done
 r=$(stat_of namespaces)
-[ "$r" = "$base" ] && echo "the namespaces went, TUX state and all ($r left)" ||
+[ -n "$r" ] && [ "$r" = "$base" ] && echo "the namespaces went, TUX state and all ($r left)" ||
 	bad "namespaces $r, not $base, $((t / 5)) s after their last process went"
 dmesg | grep -q "stopped: its network namespace is gone" || bad "no server stopped for a gone namespace"
 
