@@ -20,6 +20,14 @@
 //! - [`cgi::CgiModule`]: a module running CGI/1.1 programs;
 //! - [`head`]: the pure HTTP helpers (head parsing, response heads).
 //!
+//! Every call acts on the TUX of the calling process's network namespace:
+//! each namespace has its own server, settings and modules, so a module
+//! registered from a container's namespace answers that namespace's clients
+//! only. Outside the initial namespace, every action but [`query_version`]
+//! needs `CAP_NET_ADMIN` over the initial user namespace, or over the
+//! namespace's own when the host set `net.tux.userns_control` to 1
+//! (otherwise [`Error`] carries `EPERM`).
+//!
 //! No function here panics on input from the kernel or a client; every
 //! failure is an [`Error`] naming the action and error number.
 //!
