@@ -1,4 +1,5 @@
 #!/bin/sh
+# tux-test-timeout: 600
 # Network namespaces: each runs its own TUX.
 # - Two new namespaces serve different document roots on port 80 at once,
 #   while the initial one's server keeps serving /srv/www; each sees its own
@@ -8,6 +9,9 @@
 #   with the namespace ("namespaces" in the initial /proc/net/tux/stats).
 # - A new user namespace's root may not start its namespace's server unless
 #   net.tux.userns_control is 1.
+# - The daemon run in a namespace serves its module there only; killed
+#   with its module threads blocked in tux(2) under load, the namespace
+#   goes as above.
 # - tux(2) from a namespace acts on that namespace (tuxnetns).
 S=/proc/sys/net/tux
 fail=0
@@ -76,9 +80,44 @@ pid=$!
 t=0
 while [ ! -e $W/up3 ] && [ $t -lt $((100 * slow)) ]; do sleep 0.2; t=$((t + 1)); done
 [ -e $W/up3 ] || bad "the third namespace's server did not start"
+# The daemon in a namespace, its module threads blocked in tux(2) under
+# load, and all of it killed at once too.
+cat >$W/tux.toml <<EOF
+docroot = "$W/d1"
+listen = "::"
+port = 80
+threads = 2
+
+[[modules]]
+prefix = "/hello"
+kind = "hello"
+EOF
+unshare -n sh -c '
+	W=$1
+	ip link set lo up
+	tux -c $W/tux.toml run >$W/daemon.log 2>&1 &
+	echo $! >$W/dpid
+	i=0
+	while [ $i -lt 60 ] && ! timeout 5 wget -q -O $W/hello.got http://127.0.0.1/hello; do
+		sleep 0.5; i=$((i + 1))
+	done
+	tux status >$W/status.out 2>&1
+	touch $W/up4
+	exec wrk -t 1 -c 8 -d 600s http://127.0.0.1/hello >/dev/null 2>&1
+' sh $W &
+pid4=$!
+t=0
+while [ ! -e $W/up4 ] && [ $t -lt $((200 * slow)) ]; do sleep 0.2; t=$((t + 1)); done
+grep -q 'Hello from a tux user module' $W/hello.got 2>/dev/null ||
+	bad "the daemon in a namespace did not serve /hello: $(tail -n 2 $W/daemon.log 2>/dev/null)"
+grep -q '^running' $W/status.out 2>/dev/null || bad "tux status in the namespace: $(cat $W/status.out 2>/dev/null)"
+out=$(timeout 5 wget -q -O /dev/null http://127.0.0.1/hello 2>&1) &&
+	bad "the initial namespace's server answered /hello, a module of another namespace"
+echo "$out" | grep -q ' 404 ' || bad "GET /hello in the initial namespace: $out"
+[ "$(cat $S/running)" = 1 ] || bad "the daemon in a namespace stopped the initial one's server"
 sleep $((2 * slow))
-kill -9 $pid 2>/dev/null
-wait $pid 2>/dev/null
+kill -9 $pid $pid4 $(cat $W/dpid 2>/dev/null) 2>/dev/null
+wait $pid $pid4 2>/dev/null
 # Every namespace made here is gone once TUX let go of it.
 t=0
 while [ "$(stat_of namespaces)" != "$base" ] && [ $t -lt $((150 * slow)) ]; do
