@@ -5,8 +5,9 @@
 #   while the initial one's server keeps serving /srv/www; each sees its own
 #   /proc/sys/net/tux and /proc/net/tux.
 # - A namespace whose last process is killed while wrk runs against its
-#   server: the server stops by itself, and the namespace's TUX state goes
-#   with the namespace ("namespaces" in the initial /proc/net/tux/stats).
+#   server (from inside, and from the initial namespace over a veth pair):
+#   the server stops by itself, and the namespace's TUX state goes with the
+#   namespace ("namespaces" in the initial /proc/net/tux/stats).
 # - A new user namespace's root may not start its namespace's server unless
 #   net.tux.userns_control is 1.
 # - The daemon run in a namespace serves its module there only; killed
@@ -118,6 +119,41 @@ echo "$out" | grep -q ' 404 ' || bad "GET /hello in the initial namespace: $out"
 sleep $((2 * slow))
 kill -9 $pid $pid4 $(cat $W/dpid 2>/dev/null) 2>/dev/null
 wait $pid $pid4 2>/dev/null
+# Deleted under load from outside: a fifth namespace reached over a veth
+# pair, wrk running from the initial one when the namespace's last process
+# is killed. Its server stops with connections in flight.
+if ip link add tuxv0 type veth 2>/dev/null; then
+	unshare -n sh -c '
+		W=$1
+		while [ ! -e $W/v5 ]; do sleep 0.1; done
+		ip link set lo up && ip addr add 10.99.0.2/24 dev veth0 && ip link set veth0 up &&
+			echo $W/d3 >/proc/sys/net/tux/documentroot && echo 1 >/proc/sys/net/tux/running &&
+			touch $W/up5
+		exec sleep 600
+	' sh $W &
+	pid5=$!
+	t=0
+	while [ "$(readlink /proc/$pid5/ns/net)" = "$(readlink /proc/self/ns/net)" ] && [ $t -lt 50 ]; do
+		sleep 0.1; t=$((t + 1))
+	done
+	ip link set veth0 netns $pid5 && touch $W/v5 &&
+		ip addr add 10.99.0.1/24 dev tuxv0 && ip link set tuxv0 up || bad "cannot set up the veth pair"
+	t=0
+	while [ ! -e $W/up5 ] && [ $t -lt $((100 * slow)) ]; do sleep 0.2; t=$((t + 1)); done
+	got=$(timeout 10 wget -q -O - http://10.99.0.2/)
+	[ "$got" = "namespace 3" ] || bad "over the veth pair: got \"$got\""
+	wrk -t 1 -c 16 -d $((4 * slow))s --timeout 5s http://10.99.0.2/index.html >$W/wrk5.out 2>&1 &
+	wpid=$!
+	sleep $slow
+	kill -9 $pid5
+	wait $pid5 2>/dev/null
+	wait $wpid
+	reqs=$(awk '/requests in/ { print $1 }' $W/wrk5.out)
+	[ "${reqs:-0}" -gt 0 ] || bad "wrk over the veth pair: $(tail -n 3 $W/wrk5.out)"
+	echo "namespace 5 killed under load from the initial one ($reqs requests answered)"
+else
+	bad "no veth in this kernel (CONFIG_VETH)"
+fi
 # Every namespace made here is gone once TUX let go of it.
 t=0
 while [ "$(stat_of namespaces)" != "$base" ] && [ $t -lt $((150 * slow)) ]; do
