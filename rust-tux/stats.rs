@@ -71,9 +71,7 @@ impl Stats {
             lingering_closes: Atomic::new(0),
         }
     }
-}
 
-impl Stats {
     /// Counts a response with this status code.
     pub(crate) fn response(&self, code: u16) {
         let class = usize::from(code / 100).saturating_sub(1);
@@ -97,15 +95,17 @@ pub(crate) unsafe extern "C" fn tux_stats_show(
     // SAFETY: procfs removes the file, and waits for its readers, before the
     // namespace goes.
     let net = unsafe { Namespace::from_raw(net) };
-    let inst = match Instance::of(net) {
-        Ok(i) => i,
-        Err(e) => return e.to_errno(),
-    };
+    // A namespace that never used TUX has no instance: its counters are all zero, and
+    // reading them makes none.
+    let inst = Instance::find(net);
+    let zero = Stats::new();
+    let s = inst.as_ref().map_or(&zero, |i| &i.stats);
     // SAFETY: procfs passes a valid seq_file, used only by this thread during the call.
     let m = unsafe { SeqFile::from_raw(m) };
-    let s = &inst.stats;
     // One look at the server: "running" and "listening" agree.
-    let listening = inst.server.lock().as_ref().map(|s| s.config().listen);
+    let listening = inst
+        .as_ref()
+        .and_then(|i| i.server.lock().as_ref().map(|s| s.config().listen));
     seq_print!(m, "running {}\n", u8::from(listening.is_some()));
     if let Some(addr) = listening {
         // What the listener is bound to, which differs from the listen sysctl
