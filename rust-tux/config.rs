@@ -47,6 +47,11 @@ pub(crate) struct Config {
     pub(crate) clientport: u16,
     /// Time a module has to finish a request, ms (renewed by progress).
     pub(crate) module_ms: i64,
+    /// The HTTPS listener's address (the listening address with `https_port`); `None`
+    /// when `https_port` is 0.
+    pub(crate) https: Option<SocketAddr>,
+    /// Time an HTTPS client has for its TLS handshake, ms.
+    pub(crate) handshake_ms: i64,
 }
 
 /// The listening address: `control.c` stores AF_INET or AF_INET6 with the
@@ -112,6 +117,15 @@ impl Config {
             logging: raw.logging != 0,
             clientport: u16::try_from(raw.clientport).unwrap_or(0),
             module_ms: i64::from(raw.module_timeout).saturating_mul(1000),
+            https: match u16::try_from(raw.https_port) {
+                Ok(0) | Err(_) => None,
+                Ok(port) => {
+                    let mut addr = listen_addr(&raw);
+                    addr.set_port(port);
+                    Some(addr)
+                }
+            },
+            handshake_ms: i64::from(raw.handshake_timeout).saturating_mul(1000),
         }
     }
 

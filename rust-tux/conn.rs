@@ -84,8 +84,11 @@ pub(crate) struct Connection {
     /// `tux(2)` callers acting on the request wait here for the socket.
     #[pin]
     user_wait: CondVar,
+    /// How the TLS handshake of an HTTPS connection ended (see `tls`).
+    handshake: Atomic<i32>,
 }
 
+mod tls;
 pub(crate) mod user;
 
 // SAFETY: `link` always returns the same field of `self`.
@@ -149,17 +152,24 @@ struct Inner {
     batch_ms: i64,
     /// Bytes thrown away while lingering; `None` when not lingering.
     lingered: Option<usize>,
+    /// Plain HTTP, or HTTPS and where its TLS is.
+    tls: tls::Tls,
 }
 
 impl Connection {
     /// Creates the connection from `peer` and routes its socket's callbacks to it: if a
     /// request is already there, its work is queued at once.
+    ///
+    /// An HTTPS connection (`https`) first goes to the handshake agent; its events are
+    /// registered once the handshake is done. If no handshake can start (no agent), it is
+    /// closed, counted, and `Ok(None)` returned.
     pub(crate) fn new(
         server: Arc<Shared>,
         worker: Arc<Worker>,
         stream: TcpStream<Connection>,
         peer: SocketAddr,
-    ) -> Result<Arc<Self>> {
+        https: bool,
+    ) -> Result<Option<Arc<Self>>> {
         let deadline = clock::monotonic_ms().saturating_add(server.config.header_ms);
         let (peer, peer_port) = (peer.ip(), peer.port());
         let conn = Arc::pin_init(
@@ -180,6 +190,7 @@ impl Connection {
                     corked: false,
                     batch_ms: 0,
                     lingered: None,
+                    tls: tls::Tls::Plain,
                 }),
                 server,
                 expired: Atomic::new(false),
@@ -189,19 +200,28 @@ impl Connection {
                 table_index: Atomic::new(usize::MAX),
                 in_user: Atomic::new(false),
                 user_wait <- new_condvar!("tux::conn::user_wait"),
+                handshake: Atomic::new(tls::PENDING),
             }),
             GFP_KERNEL,
         )?;
         let mut stream = stream;
         stream.set_nodelay();
         {
-            // Registering may report the connection ready at once: its work then waits
-            // for the lock and finds the stream in place.
+            // Registering may report the connection ready at once, and a handshake may end
+            // at once: the work then waits for the lock and finds the stream in place.
             let mut inner = conn.inner.lock();
+            if https {
+                if let Err(stream) = tls::start(&conn, &mut inner, stream) {
+                    drop(inner);
+                    stream.close();
+                    return Ok(None);
+                }
+                return Ok(Some(conn.clone()));
+            }
             stream.set_events(conn.clone())?;
             inner.stream = Some(stream);
         }
-        Ok(conn)
+        Ok(Some(conn))
     }
 
     /// The client's address.
@@ -285,7 +305,10 @@ impl Connection {
         }
         inner.batch_ms = this.worker.batch_ms();
         let step = if expired {
+            inner.tls.closing(&this);
             Step::Close
+        } else if inner.tls.is_handshaking() {
+            inner.finish_handshake(&this)
         } else {
             inner.drive(&this)
         };
@@ -417,7 +440,7 @@ impl Inner {
             let Some(free) = self.input.get_mut(self.used..) else {
                 return Step::Close;
             };
-            match stream.recv(free) {
+            match tls::recv(stream, &self.tls, free, &conn.server.inst.stats) {
                 Ok(0) => return Step::Close,
                 Ok(n) => {
                     if self.used == 0 && self.discard == 0 {
@@ -665,7 +688,9 @@ impl Inner {
         let cfg = &conn.server.config;
         // Bytes of a further request are already here (pipelining): its response follows
         // in this run, so this one need not end a segment. `run()` pushes at the end.
-        let follows = self.used > 0;
+        // (Not through kTLS, where a send with `more` leaves its record open until a later
+        // send closes it: each response ends its records.)
+        let follows = self.used > 0 && !self.tls.is_established();
         self.corked |= follows;
         // Whether bytes come after each part (head, static body, generated body, file): the
         // part's sends pass it as `more`.

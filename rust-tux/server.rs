@@ -53,6 +53,9 @@ pub(crate) struct Shared {
     /// The listener; `None` once stopped.
     #[pin]
     listener: Mutex<Option<TcpListener<Shared>>>,
+    /// The HTTPS listener, if `https_port` is set; `None` once stopped.
+    #[pin]
+    https_listener: Mutex<Option<TcpListener<Shared>>>,
     pub(crate) stopping: Atomic<bool>,
     /// Userspace modules and their requests.
     pub(crate) user: Arc<crate::user::Registry>,
@@ -143,6 +146,40 @@ impl Server {
         })
     }
 
+    /// Binds the HTTPS listener on the listening address (as bound: IPv4 if the default
+    /// fell back) with `https_port`, if it is set. The TLS handshakes need the kernel's
+    /// handshake upcall (`CONFIG_TUX_HTTPS`) and an agent (`tux tlsd`).
+    fn listen_https(net: &Namespace, config: &mut Config) -> Result<Option<TcpListener<Shared>>> {
+        let Some(https) = config.https else {
+            return Ok(None);
+        };
+        if !cfg!(CONFIG_TUX_HTTPS) {
+            pr_err!("https_port is set, but this kernel has no HTTPS (CONFIG_TUX_HTTPS)\n");
+            return Err(EOPNOTSUPP);
+        }
+        if https.port() == config.listen.port() || https.port() == config.clientport {
+            pr_err!(
+                "https_port {} is taken by port or clientport\n",
+                https.port()
+            );
+            return Err(EINVAL);
+        }
+        let mut addr = config.listen;
+        addr.set_port(https.port());
+        config.https = Some(addr);
+        let listener =
+            TcpListener::<Shared>::bind(net, addr, config.backlog, true).inspect_err(|e| {
+                pr_err!(
+                    "cannot listen for HTTPS on {}: error {}\n",
+                    crate::config::Shown(addr),
+                    e.to_errno()
+                );
+            })?;
+        // No TCP_DEFER_ACCEPT: the client speaks first (its ClientHello), but the agent
+        // reads it, and the handshake should start at once.
+        Ok(Some(listener))
+    }
+
     /// Looks up the document root (in the caller's mount namespace), binds the listener
     /// in `net` and starts accepting, for `inst`, the instance of `net`.
     pub(crate) fn start(inst: Arc<Instance>, net: &Namespace, mut config: Config) -> Result<Self> {
@@ -157,6 +194,7 @@ impl Server {
         // Accept a connection when its request is there: one wake-up accepts, reads, parses
         // and answers it.
         listener.set_defer_accept(config.defer_accept)?;
+        let https = Self::listen_https(net, &mut config)?;
         if config.clientport == config.listen.port() {
             pr_err!(
                 "clientport {} is TUX's own port: hand-off would loop\n",
@@ -182,6 +220,7 @@ impl Server {
                 buffers <- buffers,
                 conns <- new_mutex!(Conns::new()),
                 listener <- new_mutex!(None),
+                https_listener <- new_mutex!(None),
                 stopping: Atomic::new(false),
                 user,
                 mime_types,
@@ -200,6 +239,10 @@ impl Server {
             listener.set_events(shared.clone())?;
             *slot = Some(listener);
         }
+        if let Some(mut https) = https {
+            https.set_events(shared.clone())?;
+            *shared.https_listener.lock() = Some(https);
+        }
         let _ = workqueue::system()
             .enqueue_delayed::<Arc<Shared>, 2>(shared.clone(), msecs_to_jiffies(1000));
         Ok(Self {
@@ -215,6 +258,9 @@ impl Drop for Server {
         let shared = &self.shared;
         shared.stopping.store(true, Relaxed);
         if let Some(mut l) = shared.listener.lock().take() {
+            l.clear_events();
+        }
+        if let Some(mut l) = shared.https_listener.lock().take() {
             l.clear_events();
         }
         // The threads finish what they are doing and go; then every connection is expired
@@ -242,21 +288,41 @@ impl Shared {
     /// Accepts connections for `worker`, at most [`ACCEPT_BATCH`] of them; if there may be
     /// more, leaves them to another thread.
     pub(crate) fn accept_some(self: &Arc<Self>, worker: &Arc<Worker>) {
-        let guard = self.listener.lock();
+        let mut budget = ACCEPT_BATCH;
+        let more = self.accept_on(&self.listener, false, worker, &mut budget)
+            | self.accept_on(&self.https_listener, true, worker, &mut budget);
+        if more {
+            // The batch is used up: the listeners may hold more.
+            self.accept_pending.xchg(true, Full);
+            engine::wake_acceptor(self);
+        }
+    }
+
+    /// Accepts connections of `listener` (HTTPS ones if `https`) for `worker`, `budget` at
+    /// most. Returns whether the budget ran out: more may wait.
+    fn accept_on(
+        self: &Arc<Self>,
+        listener: &Mutex<Option<TcpListener<Shared>>>,
+        https: bool,
+        worker: &Arc<Worker>,
+        budget: &mut usize,
+    ) -> bool {
+        let guard = listener.lock();
         let Some(listener) = guard.as_ref() else {
-            return;
+            return false;
         };
-        for _ in 0..ACCEPT_BATCH {
+        while *budget > 0 {
+            *budget -= 1;
             if self.stopping.load(Relaxed) {
-                return;
+                return false;
             }
             let stream = match listener.accept::<Connection>() {
                 Ok(s) => s,
-                Err(e) if e == EAGAIN => return,
+                Err(e) if e == EAGAIN => return false,
                 Err(e) => {
                     self.inst.stats.errors.add(1, Relaxed);
                     pr_debug!("accept failed: {}\n", e.to_errno());
-                    return;
+                    return false;
                 }
             };
             self.inst.stats.connections_total.add(1, Relaxed);
@@ -268,12 +334,15 @@ impl Shared {
             let mut conns = self.conns.lock();
             if let Err(why) = conns.admit(Source::of(peer.ip()), &self.config) {
                 drop(conns);
-                // Graceful refusal: a 503 the client can read, then close.
                 match why {
                     Refusal::Full => self.inst.stats.refused.add(1, Relaxed),
                     Refusal::SourceFull => self.inst.stats.refused_per_source.add(1, Relaxed),
                 }
-                crate::conn::refuse(&stream, &self.config);
+                // Graceful refusal: a 503 the client can read, then close. (Not to an HTTPS
+                // client, which expects a ServerHello.)
+                if !https {
+                    crate::conn::refuse(&stream, &self.config);
+                }
                 stream.close();
                 continue;
             }
@@ -281,8 +350,8 @@ impl Shared {
             // runs its work at once if a request is already there, and the work's removal
             // at close must find it in the table. (The work takes the table's lock only
             // after releasing its own.)
-            match Connection::new(self.clone(), worker.clone(), stream, peer) {
-                Ok(c) => {
+            match Connection::new(self.clone(), worker.clone(), stream, peer, https) {
+                Ok(Some(c)) => {
                     if conns.insert(c.clone()).is_err() {
                         drop(conns);
                         c.expire();
@@ -290,13 +359,12 @@ impl Shared {
                     }
                     self.inst.stats.connections_open.add(1, Relaxed);
                 }
+                // Closed at once: no handshake could start (counted).
+                Ok(None) => {}
                 Err(_) => self.inst.stats.errors.add(1, Relaxed),
             }
         }
-        // The batch is used up: the listener may hold more.
-        drop(guard);
-        self.accept_pending.xchg(true, Full);
-        engine::wake_acceptor(self);
+        true
     }
 
     /// Forgets a closed connection.

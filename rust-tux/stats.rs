@@ -40,6 +40,15 @@ pub(crate) struct Stats {
     /// Connections that read on after an error response and its FIN, instead of
     /// closing on unread data (which resets the connection).
     pub(crate) lingering_closes: Atomic<u64>,
+    /// HTTPS connections whose TLS handshake succeeded.
+    pub(crate) handshakes_ok: Atomic<u64>,
+    /// HTTPS connections whose handshake failed, or could not start (no agent).
+    pub(crate) handshakes_failed: Atomic<u64>,
+    /// HTTPS connections closed before their handshake ended (its timeout, or a stop).
+    pub(crate) handshakes_timed_out: Atomic<u64>,
+    /// TLS records other than data received (alerts: a close_notify ends a connection)
+    /// and records that failed to decrypt.
+    pub(crate) tls_closes: Atomic<u64>,
 }
 
 impl Stats {
@@ -69,6 +78,10 @@ impl Stats {
             handoffs: Atomic::new(0),
             handoffs_refused: Atomic::new(0),
             lingering_closes: Atomic::new(0),
+            handshakes_ok: Atomic::new(0),
+            handshakes_failed: Atomic::new(0),
+            handshakes_timed_out: Atomic::new(0),
+            tls_closes: Atomic::new(0),
         }
     }
 
@@ -103,14 +116,20 @@ pub(crate) unsafe extern "C" fn tux_stats_show(
     // SAFETY: procfs passes a valid seq_file, used only by this thread during the call.
     let m = unsafe { SeqFile::from_raw(m) };
     // One look at the server: "running" and "listening" agree.
-    let listening = inst
-        .as_ref()
-        .and_then(|i| i.server.lock().as_ref().map(|s| s.config().listen));
+    let listening = inst.as_ref().and_then(|i| {
+        i.server
+            .lock()
+            .as_ref()
+            .map(|s| (s.config().listen, s.config().https))
+    });
     seq_print!(m, "running {}\n", u8::from(listening.is_some()));
-    if let Some(addr) = listening {
+    if let Some((addr, https)) = listening {
         // What the listener is bound to, which differs from the listen sysctl
         // when the default [::] fell back to 0.0.0.0 (no IPv6).
         seq_print!(m, "listening {}\n", crate::config::Shown(addr));
+        if let Some(https) = https {
+            seq_print!(m, "listening_https {}\n", crate::config::Shown(https));
+        }
     }
     seq_print!(m, "connections_open {}\n", s.connections_open.load(Relaxed));
     seq_print!(
@@ -139,6 +158,18 @@ pub(crate) unsafe extern "C" fn tux_stats_show(
     seq_print!(m, "handoffs {}\n", s.handoffs.load(Relaxed));
     seq_print!(m, "handoffs_refused {}\n", s.handoffs_refused.load(Relaxed));
     seq_print!(m, "lingering_closes {}\n", s.lingering_closes.load(Relaxed));
+    seq_print!(m, "handshakes_ok {}\n", s.handshakes_ok.load(Relaxed));
+    seq_print!(
+        m,
+        "handshakes_failed {}\n",
+        s.handshakes_failed.load(Relaxed)
+    );
+    seq_print!(
+        m,
+        "handshakes_timed_out {}\n",
+        s.handshakes_timed_out.load(Relaxed)
+    );
+    seq_print!(m, "tls_closes {}\n", s.tls_closes.load(Relaxed));
     if net.is_init() {
         // Network namespaces with TUX state, this one included: one goes when its
         // namespace does.

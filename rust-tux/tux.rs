@@ -79,6 +79,12 @@ fn start(net: &Namespace, replace: bool) -> Result {
     }
     let cfg = config::Config::snapshot(net);
     let s = server::Server::start(inst.clone(), net, cfg)?;
+    if let Some(https) = s.config().https {
+        pr_info!(
+            "HTTPS on {}: TLS handshakes by the agent of the namespace (tux tlsd)\n",
+            config::Shown(https)
+        );
+    }
     pr_info!(
         "serving {} on {}{}\n",
         s.config().docroot_str(),

@@ -47,11 +47,12 @@ snapshot, the listener and its connections (non-blocking kernel TCP
 sockets driven by socket callbacks), one server thread per CPU with a
 lock-free ready list, the object cache that keeps paths and open files
 coherent with the page cache, static responses from the page cache, the
-hand-off of what TUX does not serve, counters and the access-log ring,
-all of it once per network namespace (netns.rs).|cache.rs clock.rs config.rs conn.rs conns.rs engine.rs engine handoff.rs log.rs netns.rs serve.rs server.rs stats.rs"
+hand-off of what TUX does not serve, HTTPS through the TLS handshake
+upcall and kTLS (conn/tls.rs), counters and the access-log ring, all of
+it once per network namespace (netns.rs).|cache.rs clock.rs config.rs conn.rs conn/tls.rs conns.rs engine.rs engine handoff.rs log.rs netns.rs serve.rs server.rs stats.rs"
 	"net: tux: add tux(2) and user modules|The tux(2) system call's actions, the registry of userspace modules,
 the connection side of a request owned by a module (conn/user.rs) and
-in-kernel handlers with their Rust API.|syscall.rs user.rs conn khandler.rs"
+in-kernel handlers with their Rust API.|syscall.rs user.rs conn/user.rs khandler.rs"
 	"net: tux: add the benchmark ceiling module|CONFIG_TUX_BENCH_CEILING: the cheapest responder the benchmarks compare
 TUX with.|tux_ceiling.rs"
 	"net: tux: add the crate root and build the subsystem|tux.rs, the crate root: the module, its start-up, KUnit suites. With
