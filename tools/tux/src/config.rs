@@ -29,6 +29,28 @@ struct Raw {
     fallback: Option<RawFallback>,
     #[serde(default)]
     mimetypes: BTreeMap<String, String>,
+    https: Option<RawHttps>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct RawHttps {
+    port: Option<i64>,
+    cert: String,
+    key: String,
+    handshake_timeout: Option<i64>,
+    max_handshakes: Option<i64>,
+    pid_file: Option<String>,
+    #[serde(default)]
+    hosts: Vec<RawHost>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct RawHost {
+    name: String,
+    cert: String,
+    key: String,
 }
 
 #[derive(Deserialize, Debug)]
@@ -93,6 +115,39 @@ pub struct CgiConf {
     pub max_output: u64,
 }
 
+/// One `[[https.hosts]]` entry: a virtual host's certificate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostConf {
+    /// The SNI name, lower case: `a.example` or `*.example` (one label).
+    pub name: String,
+    /// PEM certificate chain, end entity first.
+    pub cert: PathBuf,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+}
+
+/// Where `tux tlsd` writes its pid unless `https.pid_file` says otherwise.
+pub const DEFAULT_TLSD_PID_FILE: &str = "/run/tux/tlsd.pid";
+
+/// The `[https]` table: TUX's HTTPS port and the `tux tlsd` agent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpsConf {
+    /// `/proc/sys/net/tux/https_port` (0: HTTPS off; default 443).
+    pub port: u16,
+    /// Default certificate chain: no SNI, or a name not in `hosts`.
+    pub cert: PathBuf,
+    /// Its key.
+    pub key: PathBuf,
+    /// Longest handshake when the kernel does not say (default 10 s).
+    pub handshake_timeout: Duration,
+    /// Concurrent handshakes: the agent's worker threads (default 64).
+    pub max_handshakes: u32,
+    /// The agent's pid file (default /run/tux/tlsd.pid).
+    pub pid_file: PathBuf,
+    /// Virtual hosts.
+    pub hosts: Vec<HostConf>,
+}
+
 /// A validated configuration. `None` leaves the kernel's value alone.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Config {
@@ -116,6 +171,8 @@ pub struct Config {
     pub fallback_port: Option<u16>,
     /// Extension → MIME type, registered with `REGISTER_MIMETYPE`.
     pub mimetypes: Vec<(String, String)>,
+    /// HTTPS: the port and the handshake agent's certificates.
+    pub https: Option<HttpsConf>,
 }
 
 fn err<T>(key: &str, value: impl std::fmt::Display, why: &str) -> Result<T, String> {
@@ -146,6 +203,34 @@ fn abs_path(key: &str, v: &str) -> Result<PathBuf, String> {
         return err(key, format!("{v:?}"), "must not contain NUL or newline");
     }
     Ok(PathBuf::from(v))
+}
+
+/// A `[[https.hosts]]` name: a DNS name (letters, digits, `-`, dots; no
+/// empty label; at most 253 bytes), optionally `*.` and a parent of at
+/// least two labels. Returned lower case.
+fn host_name(key: &str, v: &str) -> Result<String, String> {
+    let bad = |why: &str| err(key, format!("{v:?}"), why);
+    let lower = v.to_ascii_lowercase();
+    let rest = lower.strip_prefix("*.").unwrap_or(&lower);
+    if rest.is_empty() || rest.len() > 253 {
+        return bad("must be a DNS name like a.example or *.example.com");
+    }
+    for label in rest.split('.') {
+        let ok = !label.is_empty()
+            && label.len() <= 63
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        if !ok {
+            return bad("must be a DNS name like a.example or *.example.com");
+        }
+    }
+    if rest.len() != lower.len() && !rest.contains('.') {
+        return bad("a wildcard needs a parent of two labels or more (*.example.com)");
+    }
+    Ok(lower)
 }
 
 impl Config {
@@ -277,14 +362,67 @@ impl Config {
             }
             c.mimetypes.push((ext.clone(), ty.clone()));
         }
+        if let Some(h) = &raw.https {
+            c.https = Some(Config::https(h, &c)?);
+        }
         Ok(c)
+    }
+
+    fn https(h: &RawHttps, c: &Config) -> Result<HttpsConf, String> {
+        let port = range("https.port", h.port.unwrap_or(443), 0, 65535)? as u16;
+        if port != 0 && Some(port) == c.port {
+            return err("https.port", port, "must differ from port");
+        }
+        if port != 0 && Some(port) == c.fallback_port {
+            return err("https.port", port, "must differ from fallback.port");
+        }
+        let mut hosts: Vec<HostConf> = Vec::new();
+        for (i, r) in h.hosts.iter().enumerate() {
+            let key = format!("https.hosts[{i}].name");
+            let name = host_name(&key, &r.name)?;
+            if hosts.iter().any(|o| o.name == name) {
+                return err(&key, format!("{:?}", r.name), "host named twice");
+            }
+            hosts.push(HostConf {
+                name,
+                cert: abs_path(&format!("https.hosts[{i}].cert"), &r.cert)?,
+                key: abs_path(&format!("https.hosts[{i}].key"), &r.key)?,
+            });
+        }
+        Ok(HttpsConf {
+            port,
+            cert: abs_path("https.cert", &h.cert)?,
+            key: abs_path("https.key", &h.key)?,
+            handshake_timeout: Duration::from_secs(range(
+                "https.handshake_timeout",
+                h.handshake_timeout.unwrap_or(10),
+                1,
+                300,
+            )? as u64),
+            max_handshakes: range(
+                "https.max_handshakes",
+                h.max_handshakes.unwrap_or(64),
+                1,
+                1024,
+            )? as u32,
+            pid_file: abs_path(
+                "https.pid_file",
+                h.pid_file.as_deref().unwrap_or(DEFAULT_TLSD_PID_FILE),
+            )?,
+            hosts,
+        })
     }
 
     /// Reads and validates the file at `path`.
     pub fn load(path: &std::path::Path) -> Result<Config, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("config: cannot read {}: {e}", path.display()))?;
-        Config::parse(&text)
+        let c = Config::parse(&text)?;
+        if let Some(h) = &c.https {
+            // The files too: missing, bad PEM, a key not the certificate's.
+            crate::tlsd::certs::CertStore::load(h, &crate::tlsd::provider())?;
+        }
+        Ok(c)
     }
 }
 
@@ -487,6 +625,152 @@ wasm = "application/wasm"
 }
 
 #[cfg(test)]
+mod https_tests {
+    use super::*;
+
+    const HTTPS: &str = r#"
+port = 80
+[https]
+port = 443
+cert = "/etc/tux/tls/default.crt"
+key = "/etc/tux/tls/default.key"
+handshake_timeout = 5
+max_handshakes = 16
+pid_file = "/run/tux/ns1-tlsd.pid"
+[[https.hosts]]
+name = "A.Example"
+cert = "/etc/tux/tls/a.crt"
+key = "/etc/tux/tls/a.key"
+[[https.hosts]]
+name = "*.b.example"
+cert = "/etc/tux/tls/b.crt"
+key = "/etc/tux/tls/b.key"
+"#;
+
+    #[test]
+    fn https_table() {
+        let h = Config::parse(HTTPS).unwrap().https.unwrap();
+        assert_eq!(h.port, 443);
+        assert_eq!(h.cert, PathBuf::from("/etc/tux/tls/default.crt"));
+        assert_eq!(h.handshake_timeout, Duration::from_secs(5));
+        assert_eq!(h.max_handshakes, 16);
+        assert_eq!(h.pid_file, PathBuf::from("/run/tux/ns1-tlsd.pid"));
+        assert_eq!(h.hosts.len(), 2);
+        assert_eq!(h.hosts[0].name, "a.example");
+        assert_eq!(h.hosts[1].name, "*.b.example");
+        assert_eq!(h.hosts[1].key, PathBuf::from("/etc/tux/tls/b.key"));
+    }
+
+    #[test]
+    fn https_defaults_and_absence() {
+        assert_eq!(Config::parse("port = 80").unwrap().https, None);
+        let h = Config::parse("[https]\ncert = \"/c\"\nkey = \"/k\"\n")
+            .unwrap()
+            .https
+            .unwrap();
+        assert_eq!(
+            (h.port, h.handshake_timeout.as_secs(), h.max_handshakes),
+            (443, 10, 64)
+        );
+        assert_eq!(h.pid_file, PathBuf::from(DEFAULT_TLSD_PID_FILE));
+        assert!(h.hosts.is_empty());
+        let off = Config::parse("[https]\nport = 0\ncert = \"/c\"\nkey = \"/k\"\n").unwrap();
+        assert_eq!(off.https.unwrap().port, 0);
+    }
+
+    fn fails(text: &str, want: &str) {
+        let e = Config::parse(text).unwrap_err();
+        assert!(e.contains(want), "{text:?}: got {e:?}, want {want:?}");
+        assert!(e.starts_with("config: "), "{e}");
+    }
+
+    #[test]
+    fn https_errors_name_the_key() {
+        let base = "[https]\ncert = \"/c\"\nkey = \"/k\"\n";
+        fails(
+            &format!("{base}port = 70000"),
+            "https.port = 70000: must be 0..=65535",
+        );
+        fails(
+            &format!("port = 443\n{base}"),
+            "https.port = 443: must differ from port",
+        );
+        fails(
+            &format!("{base}port = 8080\n[fallback]\nport = 8080"),
+            "https.port = 8080: must differ from fallback.port",
+        );
+        fails(
+            &format!("{base}handshake_timeout = 0"),
+            "https.handshake_timeout = 0: must be 1..=300",
+        );
+        fails(
+            &format!("{base}max_handshakes = 0"),
+            "https.max_handshakes = 0: must be 1..=1024",
+        );
+        fails(
+            &format!("{base}max_handshakes = 1025"),
+            "https.max_handshakes = 1025: must be 1..=1024",
+        );
+        fails(
+            "[https]\ncert = \"c.pem\"\nkey = \"/k\"\n",
+            "https.cert = \"c.pem\": must be an absolute path",
+        );
+        fails("[https]\ncert = \"/c\"\n", "missing field `key`");
+        fails(&format!("{base}ciphers = 1"), "ciphers");
+        fails(
+            &format!("{base}pid_file = \"run/x\""),
+            "https.pid_file = \"run/x\"",
+        );
+        let host = |name: &str| {
+            format!("[[https.hosts]]\nname = \"{name}\"\ncert = \"/a\"\nkey = \"/b\"\n")
+        };
+        fails(
+            &format!("{base}{}{}", host("a.example"), host("A.example")),
+            "https.hosts[1].name = \"A.example\": host named twice",
+        );
+        for bad in ["", "a..b", "-a.b", "a_b.c", "*.com", "a.*.b", "*", "x y"] {
+            fails(
+                &format!("{base}{}", host(bad)),
+                &format!("https.hosts[0].name = {bad:?}"),
+            );
+        }
+        fails(
+            &format!("{base}[[https.hosts]]\nname = \"a.b\"\ncert = \"a\"\nkey = \"/b\"\n"),
+            "https.hosts[0].cert = \"a\": must be an absolute path",
+        );
+    }
+
+    #[test]
+    fn load_checks_the_certificate_files() {
+        let dir = crate::tlsd::certs::testcerts::tempdir("config-load");
+        let (cert, key, _) = crate::tlsd::certs::testcerts::make(&dir, "d", &["d.test"]);
+        let (_, other_key, _) = crate::tlsd::certs::testcerts::make(&dir, "o", &["o.test"]);
+        let write = |k: &std::path::Path| {
+            let f = dir.join("tux.toml");
+            std::fs::write(
+                &f,
+                format!(
+                    "[https]\ncert = {:?}\nkey = {:?}\n",
+                    cert.display().to_string(),
+                    k.display().to_string()
+                ),
+            )
+            .unwrap();
+            f
+        };
+        assert!(Config::load(&write(&key)).unwrap().https.is_some());
+        let e = Config::load(&write(&other_key)).unwrap_err();
+        assert!(
+            e.contains("https.key = ") && e.contains("does not match"),
+            "{e}"
+        );
+        let e = Config::load(&write(&dir.join("nope.key"))).unwrap_err();
+        assert!(e.contains("nope.key\": cannot read"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[cfg(test)]
 mod example_file {
     #[test]
     fn the_shipped_example_is_valid() {
@@ -494,5 +778,7 @@ mod example_file {
         let c = super::Config::parse(text).unwrap();
         assert_eq!(c.modules.len(), 2);
         assert!(c.cgi.is_some());
+        let h = c.https.unwrap();
+        assert_eq!((h.port, h.hosts.len()), (443, 1));
     }
 }

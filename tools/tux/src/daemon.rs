@@ -4,6 +4,7 @@
 
 use crate::config::{Config, Kind};
 use crate::modules;
+use crate::tlsd::agent::Supervisor;
 use libtux::cgi::CgiModule;
 use libtux::tux_abi::Action;
 use libtux::{Error, Server};
@@ -61,7 +62,30 @@ fn configure(c: &Config) -> Result<(), String> {
     if c.log_file.is_some() {
         write_sysctl("logging", "1")?;
     }
+    if let Some(h) = &c.https {
+        let path = format!("{SYSCTL_DIR}/https_port");
+        if !Path::new(&path).exists() {
+            return Err(format!(
+                "{path}: not found: [https] needs a kernel with TUX's HTTPS support \
+                 (the tux series' kTLS + net/handshake patches, CONFIG_TLS and \
+                 CONFIG_NET_HANDSHAKE)"
+            ));
+        }
+        write_sysctl("https_port", &h.port.to_string())?;
+    }
     Ok(())
+}
+
+/// Starts `tux tlsd` when the configuration serves HTTPS.
+fn start_agent(c: &Config, config_path: &Path) -> Result<Option<Supervisor>, String> {
+    match &c.https {
+        Some(h) if h.port != 0 => {
+            let s = Supervisor::start(config_path, &h.pid_file, h.handshake_timeout)?;
+            eprintln!("tux: tlsd serves TLS handshakes for port {}", h.port);
+            Ok(Some(s))
+        }
+        _ => Ok(None),
+    }
 }
 
 /// Appends whatever /proc/net/tux/log holds to the log file.
@@ -124,7 +148,7 @@ fn signal_set() -> libc::sigset_t {
 }
 
 /// `tux run`.
-pub fn run(c: &Config, attach: bool) -> Result<(), String> {
+pub fn run(c: &Config, config_path: &Path, attach: bool) -> Result<(), String> {
     let kernel = libtux::check_kernel().map_err(|e| e.to_string())?;
     settings_here()?;
     // Block the signals in every thread; the main thread takes them with
@@ -153,6 +177,15 @@ pub fn run(c: &Config, attach: bool) -> Result<(), String> {
             );
         }
         configure(c)?;
+    }
+    // The agent listens before TUX accepts HTTPS connections: a handshake
+    // request finding no listener fails at once.
+    let mut agent = if attach {
+        None
+    } else {
+        start_agent(c, config_path)?
+    };
+    if !attach {
         libtux::startup().map_err(|e| {
             if e.is(Action::Startup, libc::EBUSY) {
                 format!("{e} (run `tux stop` first, or `tux run --attach` to add modules to it)")
@@ -161,12 +194,15 @@ pub fn run(c: &Config, attach: bool) -> Result<(), String> {
             }
         })?;
     }
-    let result = serve(c, kernel, &set, &mut log);
+    let result = serve(c, kernel, &set, &mut log, &mut agent);
     if !attach {
         match libtux::shutdown() {
             Err(e) if !e.is(Action::Shutdown, libc::ESRCH) => eprintln!("tux: {e}"),
             _ => {}
         }
+    }
+    if let Some(a) = agent.as_mut() {
+        a.stop();
     }
     if let Some(l) = log.as_mut() {
         l.drain();
@@ -179,6 +215,7 @@ fn serve(
     kernel: u32,
     set: &libc::sigset_t,
     log: &mut Option<LogDrain>,
+    agent: &mut Option<Supervisor>,
 ) -> Result<(), String> {
     let mut server = Server::new().map_err(|e| e.to_string())?;
     let registered = register_all(c, &mut server);
@@ -189,7 +226,7 @@ fn serve(
             c.threads,
             server.prefixes()
         );
-        run_threads(c, &server, set, log)
+        run_threads(c, &server, set, log, agent)
     });
     if let Err(e) = server.unregister_all() {
         eprintln!("tux: {e}");
@@ -227,6 +264,7 @@ fn run_threads(
     server: &Server,
     set: &libc::sigset_t,
     log: &mut Option<LogDrain>,
+    agent: &mut Option<Supervisor>,
 ) -> Result<(), String> {
     let stopper = server.stopper();
     std::thread::scope(|s| {
@@ -239,6 +277,9 @@ fn run_threads(
             if h.is_finished() {
                 break;
             }
+            if let Some(a) = agent.as_mut() {
+                a.poll();
+            }
             let ts = libc::timespec {
                 tv_sec: 1,
                 tv_nsec: 0,
@@ -250,6 +291,9 @@ fn run_threads(
                     if let Some(l) = log.as_mut() {
                         l.drain();
                         l.reopen();
+                    }
+                    if let Some(a) = agent.as_ref() {
+                        a.reload();
                     }
                 }
                 libc::SIGINT | libc::SIGTERM => {
@@ -292,7 +336,25 @@ fn listening() -> String {
 }
 
 /// `tux status`: exit 0 when TUX is running, 3 when not, 1 without tux(2).
-pub fn status() -> ExitCode {
+/// With `[https]` in the configuration (or an agent pid file at the
+/// default place), a last line says whether `tux tlsd` runs.
+pub fn status(config_path: &Path) -> ExitCode {
+    let code = status_tux();
+    let https = std::fs::read_to_string(config_path)
+        .ok()
+        .and_then(|t| Config::parse(&t).ok())
+        .and_then(|c| c.https);
+    let pid_file = match &https {
+        Some(h) => h.pid_file.clone(),
+        None => crate::config::DEFAULT_TLSD_PID_FILE.into(),
+    };
+    if https.is_some() || pid_file.exists() {
+        println!("{}", crate::tlsd::agent::status_line(&pid_file));
+    }
+    code
+}
+
+fn status_tux() -> ExitCode {
     match libtux::query_version() {
         Ok(v) => {
             let compat = if libtux::check_version(v).is_ok() {

@@ -5,6 +5,7 @@
 //! ```text
 //! tux [-c FILE] run [--attach]   configure, start TUX, serve modules, drain the log
 //! tux [-c FILE] check            validate the configuration and exit
+//! tux [-c FILE] tlsd             the TLS handshake agent for HTTPS
 //! tux status | stats | stop | version
 //! ```
 //!
@@ -13,6 +14,7 @@
 mod config;
 mod daemon;
 mod modules;
+mod tlsd;
 
 use config::{Config, DEFAULT_PATH};
 use std::path::PathBuf;
@@ -23,9 +25,17 @@ commands:
   run [--attach]  configure TUX from FILE (default /etc/tux.toml), start it, run the
                   modules and CGI, append the access log to log_file; SIGTERM/SIGINT
                   stop everything, SIGHUP reopens log_file. --attach: TUX is already
-                  running; only add the modules (no sysctls, no STARTUP/SHUTDOWN)
-  check           validate FILE and exit
-  status          whether TUX runs, and the kernel's tux(2) version
+                  running; only add the modules (no sysctls, no STARTUP/SHUTDOWN).
+                  With [https] and a port, also writes https_port and runs
+                  `tux tlsd -c FILE` as a child (restarted if it dies; SIGHUP
+                  is passed on to it)
+  check           validate FILE (and the [https] certificate files) and exit
+  tlsd            the TLS handshake agent for TUX's HTTPS port (kernel
+                  net/handshake upcall): rustls handshakes, then kTLS.
+                  SIGHUP reloads the certificates, SIGUSR1 prints counters,
+                  SIGTERM/SIGINT stop; pid in https.pid_file
+                  (default /run/tux/tlsd.pid)
+  status          whether TUX runs, the kernel's tux(2) version, and tlsd
   stats           print /proc/net/tux/stats
   stop            stop TUX (SHUTDOWN)
   version         print versions";
@@ -57,9 +67,10 @@ fn main() -> ExitCode {
         return usage("--attach goes with run");
     }
     let r = match cmd.as_str() {
-        "run" => Config::load(&config_path).and_then(|c| daemon::run(&c, attach)),
+        "run" => Config::load(&config_path).and_then(|c| daemon::run(&c, &config_path, attach)),
+        "tlsd" => tlsd::run(&config_path),
         "check" => Config::load(&config_path).map(|_| println!("{}: ok", config_path.display())),
-        "status" => return daemon::status(),
+        "status" => return daemon::status(&config_path),
         "stats" => daemon::stats(),
         "stop" => daemon::stop(),
         "version" => {
