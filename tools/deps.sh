@@ -18,7 +18,7 @@ set -euo pipefail
 
 DEB_PACKAGES=(
 	build-essential flex bison bc libelf-dev libssl-dev cpio kmod xz-utils
-	rsync python3 curl git
+	rsync python3 curl openssl git
 	clang-19 lld-19 llvm-19 libclang-19-dev
 	qemu-system-x86 busybox-static patch
 	nginx lighttpd wrk

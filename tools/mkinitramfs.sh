@@ -71,6 +71,14 @@ if [ "${TUX_GUEST_RUN:-0}" = 1 ]; then
 		echo "$name" >>"$stage/etc/tux/autostart"
 	done
 fi
+# The HTTPS tests: their certificates (GUEST_TLS: a directory made by
+# tools/test/tls-certs.sh) and the agent's configuration.
+if [ -n "${GUEST_TLS:-}" ]; then
+	mkdir -p "$stage/etc/tux-test/tls"
+	cp "$GUEST_TLS"/*.crt "$GUEST_TLS"/*.key "$stage/etc/tux-test/tls/"
+	chmod 600 "$stage"/etc/tux-test/tls/*.key
+	cp "$TUX_ROOT/tools/guest/etc/tux-tls-test.toml" "$stage/etc/tux-test/tls/tux.toml"
+fi
 # Kernel modules of the booted kernel (GUEST_MODULES: a directory of .ko).
 if [ -n "${GUEST_MODULES:-}" ]; then
 	mkdir -p "$stage/lib/modules"

@@ -276,8 +276,12 @@ fi
 FIXTURE=$TUX_CACHE/fixture
 build_fixture() {
 	rm -rf "$FIXTURE" && mkdir -p "$FIXTURE" &&
-		python3 "$TUX_ROOT/tools/test/fixture.py" "$FIXTURE/www" --manifest "$FIXTURE/manifest.json"
+		python3 "$TUX_ROOT/tools/test/fixture.py" "$FIXTURE/www" --manifest "$FIXTURE/manifest.json" &&
+		"$TUX_ROOT/tools/test/tls-certs.sh" "$TUX_CACHE/tls-test"
 }
+# Host programs the guest tests run: load (wrk), the hand-off peer (nginx),
+# and HTTPS clients (curl, openssl s_client).
+GUEST_PROGRAMS="/usr/bin/wrk /usr/sbin/nginx /usr/bin/curl /usr/bin/openssl"
 fixture_ok=0
 
 # The project's userspace that runs in the guest: the tux daemon, the libtux
@@ -375,8 +379,8 @@ kernel_and_e2e() { # FLAVOR [NEXT]: NEXT's kernel is built during FLAVOR's e2e
 	local initrd=$FIXTURE/initramfs-$flavor.cpio.gz
 	if [ $kernel_ok = 1 ] && [ $fixture_ok = 1 ] && [ $userland_ok = 1 ] &&
 		check "e2e/initramfs-$flavor" "$LOGS/initramfs-$flavor.log" \
-			env TUX_GUEST_DEBUG=$debug GUEST_TOOLS="$GUEST_TOOLS" \
-			GUEST_PROGRAMS="/usr/bin/wrk /usr/sbin/nginx" GUEST_MODULES="$TUX_CACHE/modules-$flavor" \
+			env TUX_GUEST_DEBUG=$debug GUEST_TOOLS="$GUEST_TOOLS" GUEST_TLS="$TUX_CACHE/tls-test" \
+			GUEST_PROGRAMS="$GUEST_PROGRAMS" GUEST_MODULES="$TUX_CACHE/modules-$flavor" \
 			"$TUX_ROOT/tools/mkinitramfs.sh" "$initrd" "$FIXTURE/www"; then
 		python3 "$TUX_ROOT/tools/test/e2e.py" --kernel "$TUX_CACHE/bzImage-$flavor" \
 			--initrd "$initrd" --manifest "$FIXTURE/manifest.json" --append "$append" \

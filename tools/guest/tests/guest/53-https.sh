@@ -1,0 +1,161 @@
+#!/bin/sh
+# tux-test-timeout: 600
+# HTTPS: TLS handshakes by the agent (tux tlsd) through the kernel's handshake
+# upcall, then HTTP through kTLS. Certificates: tools/test/tls-certs.sh, in
+# /etc/tux-test/tls (a test CA; tux.test by default, a.test and b.test by SNI).
+#
+# Without an agent, connections fail at once and are counted. With one: TLS
+# 1.3 and 1.2, SNI, verification against the CA, GET/HEAD/ranges/conditionals,
+# keep-alive and pipelining, a 64 MiB file byte-exact; garbage instead of a
+# ClientHello, a client that leaves mid-handshake, an agent that never answers
+# (the kernel's handshake_timeout), the agent killed and restarted under load.
+# Afterwards no connection is left open.
+S=/proc/sys/net/tux
+T=/etc/tux-test/tls
+fail=0
+AGENT=
+stat() { awk -v k="$1" '$1 == k { print $2 }' /proc/net/tux/stats; }
+agent_start() {
+	tux -c $T/tux.toml tlsd >/tmp/tlsd.log 2>&1 &
+	AGENT=$!
+	# Ready when its netlink socket joined the handshake group: a handshake then
+	# succeeds. Give it 10 s.
+	for _ in $(seq 1 100); do
+		curl -s -o /dev/null --cacert $T/ca.crt --resolve tux.test:443:127.0.0.1 \
+			--max-time 5 https://tux.test/ && return 0
+		sleep 0.1
+	done
+	echo "the agent did not become ready"; cat /tmp/tlsd.log; return 1
+}
+agent_stop() { [ -n "$AGENT" ] && kill "$AGENT" 2>/dev/null && wait "$AGENT" 2>/dev/null; AGENT=; }
+restore() {
+	agent_stop
+	echo 0 >$S/https_port; echo 10 >$S/handshake_timeout; echo 1 >$S/running
+}
+trap restore EXIT
+# curl against host NAME (resolved to 127.0.0.1) with the test CA.
+c() { name=$1; shift; curl -s --cacert $T/ca.crt --resolve "$name:443:127.0.0.1" --max-time 20 "$@"; }
+open_conns_zero() {
+	for _ in $(seq 1 50); do
+		[ "$(stat connections_open)" = 0 ] && return 0
+		sleep 0.2
+	done
+	echo "connections_open stays $(stat connections_open) after $1"; grep -E '^(connections|handshakes|tls)' /proc/net/tux/stats; return 1
+}
+
+[ -r $T/ca.crt ] || { echo "no test certificates in $T"; exit 1; }
+[ -f $S/https_port ] && [ "$(cat $S/https_port)" = 0 ] || { echo "https_port missing or not 0 by default"; exit 1; }
+grep -q '^CONFIG_TUX_HTTPS=y' /proc/config.gz 2>/dev/null ||
+	zcat /proc/config.gz | grep -q '^CONFIG_TUX_HTTPS=y' || { echo "no CONFIG_TUX_HTTPS"; exit 1; }
+echo 443 >$S/https_port && echo 1 >$S/running || { echo "cannot start with https_port=443"; exit 1; }
+grep -q '^listening_https \[::\]:443$' /proc/net/tux/stats || { grep listening /proc/net/tux/stats; echo "no listening_https line"; fail=1; }
+dmesg | grep -q 'tux: HTTPS on \[::\]:443' || { echo "no HTTPS start-up line"; fail=1; }
+# The same port twice is refused with a clear message.
+echo 80 >$S/https_port
+if echo 1 >$S/running 2>/dev/null; then echo "https_port = port was accepted"; fail=1; fi
+dmesg | tail -n 5 | grep -q 'https_port 80 is taken' || { echo "no message for https_port = port"; fail=1; }
+echo 443 >$S/https_port && echo 1 >$S/running || { echo "cannot restart with https_port=443"; exit 1; }
+
+# 1. No agent: the handshake cannot start; the connection is closed at once.
+f0=$(stat handshakes_failed)
+start=$(date +%s)
+if c tux.test -o /dev/null https://tux.test/; then echo "HTTPS answered without an agent"; fail=1; fi
+[ $(( $(date +%s) - start )) -le 3 ] || { echo "without an agent the client waited $(( $(date +%s) - start )) s"; fail=1; }
+[ "$(stat handshakes_failed)" -gt "$f0" ] || { echo "handshakes_failed did not count the agent-less connection"; fail=1; }
+open_conns_zero "the agent-less connection" || fail=1
+
+# 2. With the agent.
+agent_start || exit 1
+ok0=$(stat handshakes_ok)
+for v in 1.3 1.2; do
+	c tux.test --tlsv$v --tls-max $v -o /tmp/https.got https://tux.test/ &&
+		cmp -s /tmp/https.got /srv/www/index.html || { echo "TLS $v: GET / failed or differs"; fail=1; }
+	openssl s_client -connect 127.0.0.1:443 -servername tux.test -CAfile $T/ca.crt -tls${v%.*}_${v#*.} \
+		</dev/null >/tmp/sc.out 2>&1
+	grep -q "Protocol *: TLSv$v\|New, TLSv$v" /tmp/sc.out || { echo "s_client did not negotiate TLS $v"; tail -n 20 /tmp/sc.out; fail=1; }
+	grep -q 'Verify return code: 0 (ok)' /tmp/sc.out || { echo "TLS $v: certificate does not verify"; fail=1; }
+done
+[ "$(stat handshakes_ok)" -ge $((ok0 + 4)) ] || { echo "handshakes_ok did not count"; fail=1; }
+# SNI: each name gets its own certificate; an unknown name and no name get the default.
+for name in a.test b.test; do
+	c $name -o /tmp/https.got https://$name/ && cmp -s /tmp/https.got /srv/www/index.html ||
+		{ echo "GET https://$name/ failed (certificate for $name?)"; fail=1; }
+	echo | openssl s_client -connect 127.0.0.1:443 -servername $name -CAfile $T/ca.crt 2>/dev/null |
+		grep -q "subject=CN *= *$name" || { echo "SNI $name: not its certificate"; fail=1; }
+done
+echo | openssl s_client -connect 127.0.0.1:443 -servername other.test 2>/dev/null |
+	grep -q 'subject=CN *= *tux.test' || { echo "unknown SNI: not the default certificate"; fail=1; }
+echo | openssl s_client -connect 127.0.0.1:443 -noservername 2>/dev/null |
+	grep -q 'subject=CN *= *tux.test' || { echo "no SNI: not the default certificate"; fail=1; }
+# ALPN http/1.1.
+echo | openssl s_client -connect 127.0.0.1:443 -servername tux.test -alpn http/1.1 2>/dev/null |
+	grep -q 'ALPN protocol: http/1.1' || { echo "ALPN http/1.1 not selected"; fail=1; }
+# A client that trusts another CA refuses the certificate.
+if curl -s --resolve tux.test:443:127.0.0.1 --max-time 10 -o /dev/null https://tux.test/; then
+	echo "a client without the test CA accepted the certificate"; fail=1
+fi
+
+# HEAD, ranges, conditionals.
+c tux.test -I https://tux.test/index.html >/tmp/head.out
+grep -q '^HTTP/1.1 200' /tmp/head.out || { echo "HEAD over TLS failed"; cat /tmp/head.out; fail=1; }
+len=$(wc -c </srv/www/index.html)
+grep -qi "^content-length: $len" /tmp/head.out || { echo "HEAD: wrong Content-Length"; fail=1; }
+c tux.test -r 10-29 -o /tmp/range.got https://tux.test/index.html
+dd if=/srv/www/index.html bs=1 skip=10 count=20 2>/dev/null >/tmp/range.want
+cmp -s /tmp/range.got /tmp/range.want || { echo "range 10-29 over TLS differs"; fail=1; }
+etag=$(tr -d '\r' </tmp/head.out | awk -F': ' 'tolower($1) == "etag" { print $2 }')
+code=$(c tux.test -o /dev/null -w '%{http_code}' -H "If-None-Match: $etag" https://tux.test/index.html)
+[ "$code" = 304 ] || { echo "If-None-Match over TLS gave $code, not 304"; fail=1; }
+# Keep-alive: three requests, one connection, one handshake.
+ok1=$(stat handshakes_ok)
+c tux.test -o /dev/null -o /dev/null -o /dev/null -w '%{num_connects}\n' \
+	https://tux.test/ https://tux.test/index.html https://tux.test/ >/tmp/ka.out
+[ "$(tr -d '\n' </tmp/ka.out)" = 100 ] || { echo "keep-alive over TLS: connects $(cat /tmp/ka.out)"; fail=1; }
+[ "$(stat handshakes_ok)" = $((ok1 + 1)) ] || { echo "keep-alive made $(( $(stat handshakes_ok) - ok1 )) handshakes"; fail=1; }
+# Pipelining: two requests in one write, two answers in order.
+printf 'GET /index.html HTTP/1.1\r\nHost: tux.test\r\n\r\nGET / HTTP/1.1\r\nHost: tux.test\r\nConnection: close\r\n\r\n' |
+	timeout 20 openssl s_client -quiet -connect 127.0.0.1:443 -servername tux.test 2>/dev/null >/tmp/pipe.out
+[ "$(grep -c '^HTTP/1.1 200' /tmp/pipe.out)" = 2 ] || { echo "pipelined requests over TLS: $(grep -c '^HTTP/1.1 200' /tmp/pipe.out) answers"; fail=1; }
+# 64 MiB, byte-exact.
+dd if=/dev/urandom of=/srv/www/big64.bin bs=1M count=64 2>/dev/null && chmod 644 /srv/www/big64.bin
+c tux.test -o /tmp/big64.got https://tux.test/big64.bin
+[ "$(sha256sum </tmp/big64.got)" = "$(sha256sum </srv/www/big64.bin)" ] || { echo "64 MiB over TLS differs"; ls -l /tmp/big64.got; fail=1; }
+rm -f /tmp/big64.got
+open_conns_zero "the requests" || fail=1
+
+# 3. Hostile clients.
+f1=$(stat handshakes_failed)
+printf 'GET / HTTP/1.1\r\nHost: x\r\n\r\n' | timeout 10 nc 127.0.0.1 443 >/tmp/garbage.out
+[ -s /tmp/garbage.out ] && grep -q 'HTTP/1' /tmp/garbage.out && { echo "plain HTTP on the HTTPS port was answered in plain text"; fail=1; }
+# The first bytes of a ClientHello, then the client leaves.
+printf '\026\003\001\002\000\001\000\001\374\003\003' | timeout 10 nc 127.0.0.1 443 >/dev/null
+sleep 1
+[ "$(stat handshakes_failed)" -ge $((f1 + 2)) ] || { echo "garbage/abandoned handshakes not counted as failed ($f1 -> $(stat handshakes_failed))"; fail=1; }
+open_conns_zero "garbage and abandoned handshakes" || fail=1
+# An agent that never answers: the kernel's timeout closes the connection.
+echo 2 >$S/handshake_timeout && echo 1 >$S/running || { echo "cannot set handshake_timeout"; fail=1; }
+t0=$(stat handshakes_timed_out)
+kill -STOP "$AGENT"
+if c tux.test -o /dev/null --max-time 15 https://tux.test/; then echo "a handshake succeeded with the agent stopped"; fail=1; fi
+kill -CONT "$AGENT"
+[ "$(stat handshakes_timed_out)" -gt "$t0" ] || { echo "handshakes_timed_out did not count"; fail=1; }
+echo 10 >$S/handshake_timeout && echo 1 >$S/running
+open_conns_zero "the timed-out handshake" || fail=1
+# The agent killed under load, then restarted: load goes on afterwards.
+wrk -t2 -c16 -d6s https://127.0.0.1:443/index.html >/tmp/wrk-tls.out 2>&1 &
+w=$!
+sleep 2
+kill -9 "$AGENT"; wait "$AGENT" 2>/dev/null; AGENT=
+sleep 1
+agent_start || fail=1
+wait $w
+cat /tmp/wrk-tls.out
+grep -q 'requests in' /tmp/wrk-tls.out || { echo "wrk over TLS did not run"; fail=1; }
+c tux.test -o /tmp/https.got https://tux.test/ && cmp -s /tmp/https.got /srv/www/index.html ||
+	{ echo "GET after the agent's restart failed"; fail=1; }
+open_conns_zero "the agent's restart under load" || fail=1
+agent_stop
+grep -E '^(handshakes|tls_closes)' /proc/net/tux/stats
+rm -f /srv/www/big64.bin
+[ $fail = 0 ] || exit 1
+echo "https ok"
