@@ -556,7 +556,10 @@ impl Inner {
                     conn.in_user.store(true, Relaxed);
                     return Parsed::ToUser(module, info);
                 }
+                // (Not an HTTPS connection: its kTLS session would go to a server that
+                // expects plain TCP; TUX answers those requests itself.)
                 let redirected = cfg.clientport != 0
+                    && !self.tls.is_established()
                     && (plan::hands_off(&request.method)
                         || (!server.mime_types.is_empty()
                             && self

@@ -383,7 +383,7 @@ kernel_and_e2e() { # FLAVOR [NEXT]: NEXT's kernel is built during FLAVOR's e2e
 			GUEST_PROGRAMS="$GUEST_PROGRAMS" GUEST_MODULES="$TUX_CACHE/modules-$flavor" \
 			"$TUX_ROOT/tools/mkinitramfs.sh" "$initrd" "$FIXTURE/www"; then
 		python3 "$TUX_ROOT/tools/test/e2e.py" --kernel "$TUX_CACHE/bzImage-$flavor" \
-			--initrd "$initrd" --manifest "$FIXTURE/manifest.json" --append "$append" \
+			--initrd "$initrd" --manifest "$FIXTURE/manifest.json" --tls-dir "$TUX_CACHE/tls-test" --append "$append" \
 			--boot-timeout $boot_timeout --final-timeout $final_timeout --log "$LOGS/console-$flavor.log" \
 			"${guest_dirs[@]}" "${suites[@]}" \
 			--json "$LOGS/e2e-$flavor.json" | tee "$LOGS/e2e-$flavor.log" | grep -v '^e2e: '
