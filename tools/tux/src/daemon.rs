@@ -67,11 +67,15 @@ fn configure(c: &Config) -> Result<(), String> {
         if !Path::new(&path).exists() {
             return Err(format!(
                 "{path}: not found: [https] needs a kernel with TUX's HTTPS support \
-                 (the tux series' kTLS + net/handshake patches, CONFIG_TLS and \
-                 CONFIG_NET_HANDSHAKE)"
+                 (CONFIG_TUX_HTTPS, with CONFIG_TLS and CONFIG_KEYS)"
             ));
         }
         write_sysctl("https_port", &h.port.to_string())?;
+        // The kernel's deadline and the agent's are the same.
+        write_sysctl(
+            "handshake_timeout",
+            &h.handshake_timeout.as_secs().to_string(),
+        )?;
     }
     Ok(())
 }

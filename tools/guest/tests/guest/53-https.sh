@@ -11,7 +11,10 @@
 # (the kernel's handshake_timeout), the agent killed and restarted under load.
 # Afterwards no connection is left open.
 S=/proc/sys/net/tux
-T=/etc/tux-test/tls
+# A writable copy of the certificates and the agent's configuration: the
+# reload test replaces a certificate.
+rm -rf /tmp/tls && cp -r /etc/tux-test/tls /tmp/tls && sed -i 's|/etc/tux-test/tls|/tmp/tls|' /tmp/tls/tux.toml
+T=/tmp/tls
 fail=0
 AGENT=
 stat() { awk -v k="$1" '$1 == k { print $2 }' /proc/net/tux/stats; }
@@ -127,6 +130,34 @@ c tux.test -o /tmp/big64.got https://tux.test/big64.bin
 rm -f /tmp/big64.got
 open_conns_zero "the requests" || fail=1
 
+# SIGHUP reloads the certificates; a connection established before keeps
+# being served. b.test gets a.test's certificate, then its own back.
+(printf 'GET / HTTP/1.1\r\nHost: b.test\r\n\r\n'; sleep 4
+	printf 'GET /index.html HTTP/1.1\r\nHost: b.test\r\nConnection: close\r\n\r\n') |
+	timeout 30 openssl s_client -quiet -connect 127.0.0.1:443 -servername b.test 2>/dev/null >/tmp/reload-ka.out &
+ka=$!
+sleep 2
+cp $T/b.test.crt /tmp/b.crt.orig && cp $T/b.test.key /tmp/b.key.orig
+cp $T/a.test.crt $T/b.test.crt && cp $T/a.test.key $T/b.test.key
+kill -HUP "$AGENT"
+for _ in $(seq 1 50); do
+	echo | openssl s_client -connect 127.0.0.1:443 -servername b.test 2>/dev/null | grep -q 'subject=CN *= *a.test' && break
+	sleep 0.2
+done
+echo | openssl s_client -connect 127.0.0.1:443 -servername b.test 2>/dev/null |
+	grep -q 'subject=CN *= *a.test' || { echo "SIGHUP: b.test still has its old certificate"; fail=1; }
+wait $ka
+[ "$(grep -c '^HTTP/1.1 200' /tmp/reload-ka.out)" = 2 ] ||
+	{ echo "the connection established before SIGHUP got $(grep -c '^HTTP/1.1 200' /tmp/reload-ka.out) answers, not 2"; fail=1; }
+# A reload that fails (a key that is not PEM) keeps the certificates in use.
+echo garbage >$T/b.test.key && kill -HUP "$AGENT" && sleep 1
+c b.test -o /dev/null https://b.test/ && { echo "b.test verified with a.test's certificate?"; fail=1; }
+echo | openssl s_client -connect 127.0.0.1:443 -servername a.test -CAfile $T/ca.crt 2>/dev/null |
+	grep -q 'Verify return code: 0' || { echo "after a failed reload, a.test no longer verifies"; fail=1; }
+cp /tmp/b.crt.orig $T/b.test.crt && cp /tmp/b.key.orig $T/b.test.key && kill -HUP "$AGENT" && sleep 1
+c b.test -o /dev/null https://b.test/ || { echo "b.test does not verify after its certificate came back"; fail=1; }
+grep -q 'reload failed' /tmp/tlsd.log || { echo "no 'reload failed' line from the agent"; fail=1; }
+
 # 3. Hostile clients.
 f1=$(stat handshakes_failed)
 printf 'GET / HTTP/1.1\r\nHost: x\r\n\r\n' | timeout 10 nc 127.0.0.1 443 >/tmp/garbage.out
@@ -159,6 +190,20 @@ c tux.test -o /tmp/https.got https://tux.test/ && cmp -s /tmp/https.got /srv/www
 	{ echo "GET after the agent's restart failed"; fail=1; }
 open_conns_zero "the agent's restart under load" || fail=1
 agent_stop
+
+# 4. `tux run` with [https]: writes https_port, runs the agent, and stops it.
+echo 0 >$S/https_port && echo 0 >$S/running
+tux -c $T/tux.toml run >/tmp/tuxrun.log 2>&1 &
+run=$!
+for _ in $(seq 1 50); do tux -c $T/tux.toml status 2>/dev/null | grep -q '^tlsd: running' && break; sleep 0.2; done
+tux -c $T/tux.toml status >/tmp/status.out 2>&1
+grep -q '^tlsd: running, pid' /tmp/status.out || { echo "tux status does not show the agent"; cat /tmp/status.out /tmp/tuxrun.log; fail=1; }
+[ "$(cat $S/https_port)" = 443 ] || { echo "tux run did not write https_port"; fail=1; }
+c tux.test -o /tmp/https.got https://tux.test/ && cmp -s /tmp/https.got /srv/www/index.html ||
+	{ echo "HTTPS under tux run failed"; cat /tmp/tuxrun.log; fail=1; }
+kill "$run"; wait "$run" 2>/dev/null
+pidof tux >/dev/null && { echo "an agent outlived tux run"; ps; fail=1; }
+tux -c $T/tux.toml status 2>/dev/null | grep -q '^tlsd: not running' || { echo "tux status after run: agent not shown as gone"; fail=1; }
 grep -E '^(handshakes|tls_closes)' /proc/net/tux/stats
 rm -f /srv/www/big64.bin
 [ $fail = 0 ] || exit 1
