@@ -92,7 +92,7 @@ cp -r "$TUX_ROOT/tools/guest/tests/guest" "$TUX_ROOT/tools/guest/tests/final" "$
 # make bench: the peers, their configuration and the guest's bench script.
 if [ "${TUX_GUEST_BENCH:-0}" = 1 ]; then
 	mkdir -p "$stage/bench" "$stage/etc/nginx" "$stage/usr/lib"
-	cp "$TUX_ROOT"/tools/bench/guest-bench.sh "$TUX_ROOT"/tools/bench/*.conf "$stage/bench/"
+	cp "$TUX_ROOT"/tools/bench/guest-bench.sh "$TUX_ROOT"/tools/bench/*.conf "$TUX_ROOT"/tools/bench/*.toml "$stage/bench/"
 	cp /etc/nginx/mime.types "$stage/etc/nginx/"
 	cp -r /usr/lib/lighttpd "$stage/usr/lib/"
 fi

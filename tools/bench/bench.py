@@ -49,7 +49,12 @@ sys.path.insert(0, os.path.join(ROOT, "tools"))
 import tuxvm  # noqa: E402
 
 SIZES = {"1k": 1024, "16k": 16 * 1024, "1m": 1024 * 1024}
-SERVERS = ["tux", "nginx", "lighttpd", "ceiling"]
+SERVERS = ["tux", "nginx", "lighttpd", "ceiling", "tux-https", "nginx-https", "nginx-ktls"]
+# The HTTPS peers (same certificate, TLS 1.3) and the workloads they run:
+# 1 KiB and 1 MiB keep-alive, 1 KiB with a full handshake per request.
+HTTPS_SERVERS = ["tux-https", "nginx-https", "nginx-ktls"]
+HTTPS_WORKLOADS = [("1k", "keepalive"), ("1m", "keepalive"), ("1k", "close")]
+PLAIN_SERVERS = [s for s in SERVERS if s not in HTTPS_SERVERS]
 
 
 def log(msg):
@@ -97,9 +102,16 @@ def build_payload(cache):
     initrd = os.path.join(cache, "bench", "initramfs.cpio.gz")
     subprocess.run(["cargo", "build", "-q", "--release", "-p", "tux-guest-tests",
                     "--bin", "idleconns"], cwd=ROOT, check=True)
-    env = dict(os.environ, TUX_GUEST_BENCH="1",
-               GUEST_PROGRAMS="/usr/bin/wrk /usr/sbin/nginx /usr/sbin/lighttpd",
-               GUEST_TOOLS=os.path.join(ROOT, "target", "release", "idleconns"),
+    # The handshake agent, optimised: rustls' handshakes in a debug build
+    # would measure the build, not the design.
+    subprocess.run(["cargo", "build", "-q", "--release", "-p", "tux", "--bin", "tux"],
+                   cwd=ROOT, check=True)
+    tls = os.path.join(cache, "tls-test")
+    subprocess.run([os.path.join(ROOT, "tools", "test", "tls-certs.sh"), tls], check=True)
+    release = os.path.join(ROOT, "target", "release")
+    env = dict(os.environ, TUX_GUEST_BENCH="1", GUEST_TLS=tls,
+               GUEST_PROGRAMS="/usr/bin/wrk /usr/sbin/nginx /usr/sbin/lighttpd /usr/bin/curl",
+               GUEST_TOOLS=" ".join(os.path.join(release, b) for b in ("idleconns", "tux")),
                GUEST_MODULES=os.path.join(cache, "modules-lean"))
     subprocess.run([os.path.join(ROOT, "tools", "mkinitramfs.sh"), initrd, www],
                    env=env, check=True, stdout=subprocess.DEVNULL)
@@ -108,10 +120,12 @@ def build_payload(cache):
 
 def planned_runs(params):
     """How many wrk runs one boot makes."""
-    n = 1
-    for k in ("servers", "sizes", "modes", "conns"):
-        n *= len(str(params[k]).split(","))
-    return n * int(params["runs"])
+    servers = str(params["servers"]).split(",")
+    sizes, modes = str(params["sizes"]).split(","), str(params["modes"]).split(",")
+    plain = sum(1 for s in servers if s not in HTTPS_SERVERS) * len(sizes) * len(modes)
+    https = sum(1 for s in servers if s in HTTPS_SERVERS) * sum(
+        1 for w in HTTPS_WORKLOADS if w[0] in sizes and w[1] in modes)
+    return (plain + https) * len(str(params["conns"]).split(",")) * int(params["runs"])
 
 
 def boot(kernel, initrd, clock, params, silence, shift=0, smp=2):
@@ -239,6 +253,7 @@ def markdown(rows, command, mem=()):
                         f"{t['p99_us'] if t else '-'} / {n['p99_us'] if n else '-'} | "
                         f"{cpu(t)} / {cpu(n)} | {errs} |")
         out.append("")
+        out += https_table(keyed, rows)
     if mem:
         out += ["### Memory per idle keep-alive connection", "",
                 "Kernel (Slab + KernelStack + PageTables + TCP buffers) and server RSS, "
@@ -257,8 +272,40 @@ def markdown(rows, command, mem=()):
     return "\n".join(out)
 
 
+def https_table(keyed, rows):
+    """The HTTPS rows of one clock: TUX (tux tlsd + kTLS) against nginx with
+    OpenSSL, and nginx with kTLS."""
+    if not any(s in HTTPS_SERVERS for s, *_ in keyed):
+        return []
+    out = ["HTTPS (TLS 1.3, the same certificate; `close`: a full handshake per request):", "",
+           "| size | mode | conns | tux-https req/s | nginx-https req/s | nginx-ktls req/s | "
+           "tux/nginx-https | tux/nginx-ktls | p99 µs tux / nginx | "
+           "CPU µs/req tux / nginx | errors |",
+           "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for size, mode in HTTPS_WORKLOADS:
+        for conns in sorted({r["conns"] for r in rows}):
+            t, n, k = (keyed.get((s, size, mode, conns)) for s in HTTPS_SERVERS)
+            if not (t or n or k):
+                continue
+
+            def cell(r):
+                return f"{r['rps']:.0f} ({r['rps_min']:.0f}..{r['rps_max']:.0f})" if r else "-"
+
+            def cpu(r):
+                return f"{r['cpu_us_per_req']:.0f}" if r and r["cpu_us_per_req"] else "-"
+            errs = sum(r["errors"] + r["non2xx"] for r in (t, n, k) if r)
+            out.append(
+                f"| {size} | {mode} | {conns} | {cell(t)} | {cell(n)} | {cell(k)} | "
+                f"{ratio(t and t['rps'], n and n['rps'])} | "
+                f"{ratio(t and t['rps'], k and k['rps'])} | "
+                f"{t['p99_us'] if t else '-'} / {n['p99_us'] if n else '-'} | "
+                f"{cpu(t)} / {cpu(n)} | {errs} |")
+    out.append("")
+    return out
+
+
 def svg(rows, clock):
-    """A grouped bar chart of requests/s per workload (log scale)."""
+    """A grouped bar chart of requests/s per workload (log scale), plain HTTP."""
     import math
     data = [r for r in rows if r["clock"] == clock]
     workloads = sorted({(r["size"], r["mode"], r["conns"]) for r in data},
@@ -278,7 +325,7 @@ def svg(rows, clock):
         parts.append(f'<text x="{left - 5}" y="{y + 3:.0f}" text-anchor="end">1e{d}</text>')
     for i, (size, mode, conns) in enumerate(workloads):
         x0 = left + i * w_group + 6
-        for j, server in enumerate(SERVERS):
+        for j, server in enumerate(PLAIN_SERVERS):
             v = keyed.get((server, size, mode, conns), 0)
             bh = h * math.log10(v) / lmax if v > 1 else 0
             parts.append(f'<rect x="{x0 + j * bar}" y="{top + h - bh:.1f}" width="{bar - 2}" '
@@ -286,7 +333,7 @@ def svg(rows, clock):
                          f'{mode} c={conns}: {v:.0f} req/s</title></rect>')
         label = f"{size} {'ka' if mode == 'keepalive' else 'close'} c{conns}"
         parts.append(f'<text transform="translate({x0 + 20},{top + h + 8}) rotate(60)">{label}</text>')
-    for j, server in enumerate(SERVERS):
+    for j, server in enumerate(PLAIN_SERVERS):
         parts.append(f'<rect x="{left + j * 90}" y="{top + h + 80}" width="10" height="10" '
                      f'fill="{colors[server]}"/><text x="{left + j * 90 + 14}" y="{top + h + 89}">'
                      f'{server}</text>')

@@ -3,7 +3,9 @@
 # one "BENCH {json}" line on the console per measurement.
 #
 # Environment (from the kernel command line, see tools/bench/bench.py):
-#   BENCH_SERVERS  tux,nginx,lighttpd        BENCH_SIZES  1k,16k,1m
+#   BENCH_SERVERS  tux,nginx,lighttpd,ceiling and the HTTPS peers
+#                  tux-https,nginx-https,nginx-ktls
+#                                            BENCH_SIZES  1k,16k,1m
 #   BENCH_CONNS    1,32,256                  BENCH_MODES  keepalive,close
 #   BENCH_RUNS     3                         BENCH_SECS   2
 #   BENCH_BIG_SECS seconds of the runs that move BENCH_BIG_MIB (64) MiB or more
@@ -31,7 +33,24 @@ BENCH_MEM_SERVERS=$(echo "$BENCH_MEM_SERVERS" | tr , ' ')
 CEILING_PORT=8000
 mkdir -p /var/log/nginx /var/lib/nginx /run /var/cache/lighttpd /var/lock
 
+# The HTTPS peers run only the workloads of the HTTPS table: 1 KiB and 1 MiB
+# keep-alive, and 1 KiB with a new connection (a full handshake) per request.
+https_server() { case $1 in *-https | *-ktls) return 0 ;; esac; return 1; }
+https_workload() { # SIZE MODE
+	[ "$2" = keepalive ] && [ "$1" != 16k ] && return 0
+	[ "$2" = close ] && [ "$1" = 1k ]
+}
+# Answering: over HTTPS, curl (busybox wget has no TLS here).
+answers() { # PORT
+	if [ "$SCHEME" = https ]; then
+		curl -sk -o /dev/null --max-time 5 "https://127.0.0.1:$1/1k.bin"
+	else
+		wget -q -O /dev/null "http://127.0.0.1:$1/1k.bin" 2>/dev/null
+	fi
+}
+
 start() {
+	SCHEME=http
 	case $1 in
 	tux)
 		# No per-source limit: the load (and the 10,000 idle connections of the
@@ -41,6 +60,15 @@ start() {
 			echo 1 >$S/running
 		PORT=80 ;;
 	nginx) echo 0 >$S/running; nginx -c /bench/nginx.conf; PORT=8080 ;;
+	tux-https)
+		# TUX as above, its HTTPS port, and the handshake agent.
+		echo /srv/www >$S/documentroot && echo 80 >$S/port && echo 0 >$S/logging &&
+			echo 100000 >$S/max_connect && echo 0 >$S/max_connect_per_source &&
+			echo 443 >$S/https_port && echo 1 >$S/running
+		tux -c /bench/tlsd.toml tlsd >/tmp/tlsd-bench.log 2>&1 &
+		PORT=443 SCHEME=https ;;
+	nginx-https) echo 0 >$S/running; nginx -c /bench/nginx-https.conf; PORT=8443 SCHEME=https ;;
+	nginx-ktls) echo 0 >$S/running; nginx -c /bench/nginx-ktls.conf; PORT=8444 SCHEME=https ;;
 	lighttpd) echo 0 >$S/running; lighttpd -f /bench/lighttpd.conf; PORT=8081 ;;
 	ceiling)
 		echo 0 >$S/running
@@ -51,9 +79,13 @@ start() {
 	# Serving, not just started: a server may take longer than a second to
 	# listen on a loaded guest (nginx after TUX closed 10,000 connections did).
 	i=0
-	until wget -q -O /dev/null "http://127.0.0.1:$PORT/1k.bin" 2>/dev/null; do
+	until answers "$PORT"; do
 		i=$((i + 1))
-		[ $i -lt 60 ] || { echo "BENCH-ERROR start: $1 does not answer on port $PORT"; break; }
+		[ $i -lt 60 ] || {
+			echo "BENCH-ERROR start: $1 does not answer on port $PORT"
+			[ "$1" = tux-https ] && sed 's/^/BENCH-ERROR tlsd: /' /tmp/tlsd-bench.log
+			break
+		}
 		sleep 0.5
 	done
 }
@@ -62,6 +94,11 @@ stop() {
 	case $1 in
 	tux) echo 0 >$S/running ;;
 	nginx) nginx -c /bench/nginx.conf -s stop ;;
+	tux-https)
+		kill "$(cat /run/tux/tlsd.pid)" 2>/dev/null
+		echo 0 >$S/running; echo 0 >$S/https_port ;;
+	nginx-https) nginx -c /bench/nginx-https.conf -s stop ;;
+	nginx-ktls) nginx -c /bench/nginx-ktls.conf -s stop ;;
 	lighttpd) killall lighttpd ;;
 	ceiling) rmmod tux_ceiling ;;
 	esac
@@ -88,19 +125,23 @@ ceiling_port() { # SIZE MODE
 
 for server in $BENCH_SERVERS; do
 	start "$server"
-	if ! wget -q -O /dev/null "http://127.0.0.1:$PORT/1k.bin"; then
+	if ! answers "$PORT"; then
 		echo "BENCH-ERROR $server does not serve on port $PORT"
 		stop "$server"; continue
 	fi
 	for size in $BENCH_SIZES; do
 	for mode in $BENCH_MODES; do
 	for conns in $BENCH_CONNS; do
+	https_server "$server" && ! https_workload "$size" "$mode" && continue
 	# A server that shares its bandwidth fairly finishes the responses of all
 	# its connections at about the same time, one round of conns x size
 	# later: a run must hold several rounds, or it counts the ramp.
 	secs=$BENCH_SECS
 	case $size in 1k) kib=1 ;; 16k) kib=16 ;; *) kib=1024 ;; esac
 	[ $((conns * kib)) -ge $((BENCH_BIG_MIB * 1024)) ] && secs=$BENCH_BIG_SECS
+	# Over TLS under TCG the cipher is emulated (AES-GCM at ~8 MB/s in the
+	# guest): 1 MiB responses get the long runs at any concurrency.
+	https_server "$server" && [ "$size" = 1m ] && secs=$BENCH_BIG_SECS
 	for run in $(seq 1 "$BENCH_RUNS"); do
 		port=$PORT
 		[ "$server" = ceiling ] && port=$(ceiling_port "$size" "$mode")
@@ -108,7 +149,7 @@ for server in $BENCH_SERVERS; do
 		if [ "$mode" = close ]; then set -- -H "Connection: close"; else set --; fi
 		b0=$(busy)
 		out=$(wrk -t 1 -c "$conns" -d "${secs}s" --latency --timeout 5s "$@" \
-			"http://127.0.0.1:$port/$size.bin" 2>&1)
+			"$SCHEME://127.0.0.1:$port/$size.bin" 2>&1)
 		b1=$(busy)
 		reqs=$(echo "$out" | awk '/requests in/ { print $1 }')
 		rps=$(echo "$out" | awk '/^Requests\/sec:/ { print $2 }')
