@@ -480,7 +480,7 @@ def run_http_suite(ctx, con, results):
         suite({"vhost"})
     configure("restore", f"echo 0 > {SYSCTL}/virtual_server && echo 0 > {SYSCTL}/logging && "
               f"echo /srv/www > {SYSCTL}/documentroot && echo 1 > {SYSCTL}/running")
-    run_https_suite(ctx, configure, suite)
+    run_https_suite(ctx, configure, suite, results)
 
 
 # The HTTPS port in the guest, and the groups of the HTTP suite run over it.
@@ -493,7 +493,40 @@ HTTPS_GROUPS = {"get", "cond", "range", "redirect", "errors", "traversal", "keep
                 "pipeline", "gzip", "limits"}
 
 
-def run_https_suite(ctx, configure, suite):
+def https_host_curl(ctx):
+    """The host's curl, through the forward: the test CA verifies tux.test, and
+    the body is the fixture's index.html, byte for byte."""
+    import base64 as b64
+    port = ctx["https_port"]
+    want = b64.b64decode(ctx["manifest"]["files"]["index.html"]["data_b64"])
+    for v in ("1.2", "1.3"):
+        got = subprocess.run(["curl", "-sS", "--max-time", "30", f"--tlsv{v}", "--tls-max", v,
+                              "--cacert", os.path.join(ctx["tls_dir"], "ca.crt"),
+                              "--resolve", f"tux.test:{port}:127.0.0.1",
+                              f"https://tux.test:{port}/index.html"],
+                             capture_output=True, timeout=60)
+        if got.returncode != 0:
+            raise AssertionError(f"curl TLS {v}: exit {got.returncode}: "
+                                 f"{got.stderr.decode(errors='replace').strip()}")
+        if got.stdout != want:
+            raise AssertionError(f"curl TLS {v}: {len(got.stdout)} bytes, not index.html")
+
+
+def https_host_s_client(ctx):
+    """The host's openssl s_client: SNI a.test gets a.test's certificate,
+    which verifies against the test CA, over TLS 1.2 and 1.3."""
+    for v in ("1_2", "1_3"):
+        got = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{ctx['https_port']}",
+                              "-servername", "a.test", f"-tls{v}",
+                              "-CAfile", os.path.join(ctx["tls_dir"], "ca.crt")],
+                             input=b"", capture_output=True, timeout=60)
+        out = got.stdout.decode(errors="replace")
+        if "Verify return code: 0 (ok)" not in out or not re.search(r"subject=CN\s*=\s*a\.test", out):
+            raise AssertionError(f"s_client -tls{v}: not a.test's verified certificate: "
+                                 f"{out[-300:]!r}")
+
+
+def run_https_suite(ctx, configure, suite, results):
     """The HTTP suite again over HTTPS: TUX's HTTPS port, the guest's tux tlsd,
     from the host through QEMU's forward; the client verifies the test CA."""
     import ssl
@@ -509,6 +542,13 @@ def run_https_suite(ctx, configure, suite):
                  "[ -s /run/tux/tlsd.pid ]"):
         suite(HTTPS_GROUPS, family="https", port=ctx["https_port"], probe_tls=tls,
               header_timeout=BUSY_HEADER_TIMEOUT, tls=tls, sni="tux.test")
+        for name, fn in (("https/host-curl", https_host_curl),
+                         ("https/host-s_client", https_host_s_client)):
+            try:
+                fn(ctx)
+                results.add(name, True)
+            except Exception as e:  # noqa: BLE001 - reported as the case's failure
+                results.add(name, False, f"{type(e).__name__}: {e}")
     configure("https-restore", "kill $(cat /run/tux/tlsd.pid) 2>/dev/null; "
               f"echo 0 > {SYSCTL}/https_port && echo 30 > {SYSCTL}/header_timeout && "
               f"echo 1 > {SYSCTL}/running")
