@@ -338,6 +338,7 @@ impl Connection {
                 // Closing the stream restores its callbacks, dropping their reference to
                 // us, and closes the socket after the data already queued: now, not a
                 // jiffy later in a batch with every other connection closed meanwhile.
+                inner.close_notify();
                 if let Some(stream) = inner.stream.take() {
                     stream.close();
                 }
@@ -396,6 +397,7 @@ impl Inner {
                     // connection, and a reset can destroy the response before the
                     // client reads it. Send the FIN after the response instead, and read
                     // until the client closes, for LINGER_MS at most.
+                    self.close_notify();
                     let Some(stream) = self.stream.as_ref() else {
                         return Step::Close;
                     };

@@ -9,12 +9,15 @@
 //! back ([`HandshakeDone`]); the connection's next run registers its events and serves it
 //! like any other, its sends encrypted and its receives decrypted by kTLS. A record that is
 //! not application data (an alert, a close_notify among them) or does not decrypt ends the
-//! connection.
+//! connection. TUX ends its side with a close_notify of its own.
 
 use super::{Connection, Inner, Step};
 use crate::stats::Stats;
 use kernel::{
-    net::tcp::{tls::RECORD_DATA, TcpStream},
+    net::tcp::{
+        tls::{ALERT_CLOSE_NOTIFY, RECORD_ALERT, RECORD_DATA},
+        TcpStream,
+    },
     prelude::*,
     sync::{
         atomic::{Acquire, Relaxed, Release},
@@ -38,6 +41,8 @@ pub(super) enum Tls {
     Handshaking,
     /// HTTPS through kTLS.
     Established,
+    /// HTTPS through kTLS, and TUX sent its close_notify: it sends no more.
+    Notified,
 }
 
 impl Tls {
@@ -46,7 +51,7 @@ impl Tls {
     }
 
     pub(super) fn is_established(self) -> bool {
-        self == Tls::Established
+        matches!(self, Tls::Established | Tls::Notified)
     }
 
     /// The connection is closing (expired: its deadline passed, or the server stops): one
@@ -130,6 +135,23 @@ impl Inner {
                 stats.handshakes_failed.add(1, Relaxed);
                 Step::Close
             }
+        }
+    }
+}
+
+impl Inner {
+    /// Tells the client of an HTTPS connection that no more data follows, as TLS requires
+    /// before a party closes its side: a close_notify alert, once, before the connection
+    /// closes or shuts its sending side down. Without it a client cannot tell the end of
+    /// the connection from a truncation by an attacker. Best effort: a full send buffer
+    /// or a connection already broken goes without.
+    pub(super) fn close_notify(&mut self) {
+        if self.tls != Tls::Established {
+            return;
+        }
+        self.tls = Tls::Notified;
+        if let Some(stream) = self.stream.as_ref() {
+            let _ = stream.send_record(RECORD_ALERT, &ALERT_CLOSE_NOTIFY);
         }
     }
 }

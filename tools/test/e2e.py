@@ -526,6 +526,35 @@ def https_host_s_client(ctx):
                                  f"{out[-300:]!r}")
 
 
+def https_close_notify(ctx):
+    """TUX ends each side of an HTTPS connection with a close_notify alert, as TLS
+    requires: after `Connection: close`, and after an error response (whose
+    close shuts the sending side and lingers). A bare FIN after the body would be
+    a ragged EOF, which a client cannot tell from a truncation."""
+    import ssl
+    tls = ssl.create_default_context(cafile=os.path.join(ctx["tls_dir"], "ca.crt"))
+    cases = (("Connection: close", b"GET /index.html HTTP/1.1\r\nHost: tux.test\r\n"
+              b"Connection: close\r\n\r\n", b"HTTP/1.1 200 "),
+             ("an error response", b"GET /index.html HTTP/1.1\r\nHost: tux.test\r\n"
+              b"Bad header line\r\n\r\n", b"HTTP/1.1 400 "))
+    for what, req, status in cases:
+        raw = socket.create_connection(("127.0.0.1", ctx["https_port"]), timeout=30)
+        with tls.wrap_socket(raw, server_hostname="tux.test", suppress_ragged_eofs=False) as s:
+            s.sendall(req)
+            got = b""
+            while True:
+                try:
+                    chunk = s.recv(65536)
+                except ssl.SSLEOFError as e:
+                    raise AssertionError(f"{what}: the connection ended without a close_notify "
+                                         f"after {len(got)} bytes ({e})") from None
+                if not chunk:
+                    break
+                got += chunk
+            if not got.startswith(status):
+                raise AssertionError(f"{what}: {got[:40]!r}, not {status!r}")
+
+
 def run_https_suite(ctx, configure, suite, results):
     """The HTTP suite again over HTTPS: TUX's HTTPS port, the guest's tux tlsd,
     from the host through QEMU's forward; the client verifies the test CA."""
@@ -543,7 +572,8 @@ def run_https_suite(ctx, configure, suite, results):
         suite(HTTPS_GROUPS, family="https", port=ctx["https_port"], probe_tls=tls,
               header_timeout=BUSY_HEADER_TIMEOUT, tls=tls, sni="tux.test")
         for name, fn in (("https/host-curl", https_host_curl),
-                         ("https/host-s_client", https_host_s_client)):
+                         ("https/host-s_client", https_host_s_client),
+                         ("https/close-notify", https_close_notify)):
             try:
                 fn(ctx)
                 results.add(name, True)

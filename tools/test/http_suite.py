@@ -193,9 +193,9 @@ class Conn:
     """One TCP connection with a buffered reader that understands HTTP/1.x responses.
 
     With `tls` (an ssl.SSLContext), the connection is HTTPS: the handshake is
-    done here, with SNI `sni`. A server that closes without a close_notify
-    (TUX does, after `Connection: close`; HTTP/1.1 framing makes that safe)
-    is end of stream, as a TCP FIN is."""
+    done here, with SNI `sni`. A close without a close_notify is taken as end
+    of stream, as a TCP FIN is: HTTP/1.1 framing makes that safe, and
+    https/close-notify checks that TUX sends one."""
 
     def __init__(self, host, port, timeout=DEFAULT_TIMEOUT, tls=None, sni=None):
         self.sock = socket.create_connection((host, port), timeout=timeout)
