@@ -217,6 +217,12 @@ class Conn:
     def __exit__(self, *a):
         self.close()
 
+    def half_close(self):
+        """The client's FIN (shutdown(SHUT_WR)). Over TLS, too, a TCP
+        half-close under the session: SSLSocket.shutdown() would drop the
+        session and leave the records to be read raw."""
+        socket.socket.shutdown(self.sock, socket.SHUT_WR)
+
     def settimeout(self, t):
         self.sock.settimeout(t)
 
@@ -1261,7 +1267,7 @@ class Suite:
         """Request, then shutdown(SHUT_WR): the full response, then close."""
         with self.conn() as c:
             c.send(req("GET", "/index.html"))
-            c.sock.shutdown(socket.SHUT_WR)
+            c.half_close()
             r = c.read_response()
             self.expect_file(r, "index.html")
             check(c.is_closed(5.0), "connection not closed after the client's FIN")
@@ -1273,7 +1279,7 @@ class Suite:
         t0 = time.monotonic()
         with self.conn() as c:
             c.send(b"GET /index.html HTTP/1.1\r\nHost: loc")
-            c.sock.shutdown(socket.SHUT_WR)
+            c.half_close()
             try:
                 r = c.read_response()
                 check(r.status == 400, f"status {r.status} for a truncated head")
