@@ -97,9 +97,12 @@ def normalise_icount(rec, shift):
             rec[k] = rec[k] / f
 
 
-def build_payload(cache):
+def build_payload(cache, initrd=None, modules=None):
+    """The bench initramfs, by default cache/bench/initramfs.cpio.gz with the
+    lean build's modules: the servers, wrk, curl, the test certificates and
+    the release builds of idleconns and tux (the handshake agent)."""
     www = bench_www(cache)
-    initrd = os.path.join(cache, "bench", "initramfs.cpio.gz")
+    initrd = initrd or os.path.join(cache, "bench", "initramfs.cpio.gz")
     subprocess.run(["cargo", "build", "-q", "--release", "-p", "tux-guest-tests",
                     "--bin", "idleconns"], cwd=ROOT, check=True)
     # The handshake agent, optimised: rustls' handshakes in a debug build
@@ -112,7 +115,7 @@ def build_payload(cache):
     env = dict(os.environ, TUX_GUEST_BENCH="1", GUEST_TLS=tls,
                GUEST_PROGRAMS="/usr/bin/wrk /usr/sbin/nginx /usr/sbin/lighttpd /usr/bin/curl",
                GUEST_TOOLS=" ".join(os.path.join(release, b) for b in ("idleconns", "tux")),
-               GUEST_MODULES=os.path.join(cache, "modules-lean"))
+               GUEST_MODULES=modules or os.path.join(cache, "modules-lean"))
     subprocess.run([os.path.join(ROOT, "tools", "mkinitramfs.sh"), initrd, www],
                    env=env, check=True, stdout=subprocess.DEVNULL)
     return initrd

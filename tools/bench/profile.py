@@ -97,21 +97,12 @@ def build_plugin(cache):
 
 
 def build_initrd(cache, out):
-    """The bench payload (as bench.build_payload), in a file of our own.
-
-    Same document root (cache/bench/www, same seeded contents) and the same
-    mkinitramfs.sh call, without idleconns (no memory measurement here), so
-    that a `make bench` running meanwhile keeps its own initramfs.
-    """
-    www = bench.bench_www(cache)
-    env = dict(os.environ, TUX_GUEST_BENCH="1",
-               GUEST_PROGRAMS="/usr/bin/wrk /usr/sbin/nginx /usr/sbin/lighttpd",
-               GUEST_MODULES=os.path.join(out, "modules"))
-    env.pop("GUEST_TOOLS", None)
-    initrd = os.path.join(out, "initramfs.cpio.gz")
-    subprocess.run([os.path.join(ROOT, "tools", "mkinitramfs.sh"), initrd, www],
-                   env=env, check=True, stdout=subprocess.DEVNULL)
-    return initrd
+    """The bench payload (bench.build_payload: same document root, same
+    programs, the HTTPS servers' certificates and agent), in a file of our
+    own with the snapshot's modules, so that a `make bench` running
+    meanwhile keeps its own initramfs."""
+    return bench.build_payload(cache, initrd=os.path.join(out, "initramfs.cpio.gz"),
+                               modules=os.path.join(out, "modules"))
 
 
 def snapshot_kernel(args, out):
