@@ -91,6 +91,8 @@ pub(crate) struct Connection {
 mod tls;
 pub(crate) mod user;
 
+pub(crate) use tls::HandshakeQueue;
+
 // SAFETY: `link` always returns the same field of `self`.
 unsafe impl Linked for Connection {
     fn link(&self) -> &Link<Self> {

@@ -9,7 +9,7 @@
 
 use crate::cache::ObjectCache;
 use crate::config::Config;
-use crate::conn::{BufferPool, Connection};
+use crate::conn::{BufferPool, Connection, HandshakeQueue};
 use crate::conns::{Conns, Refusal, Source};
 use crate::engine::{self, Threads, Worker, ACCEPT_BATCH};
 use crate::netns::Instance;
@@ -56,6 +56,9 @@ pub(crate) struct Shared {
     /// The HTTPS listener, if `https_port` is set; `None` once stopped.
     #[pin]
     https_listener: Mutex<Option<TcpListener<Shared>>>,
+    /// HTTPS connections waiting for room in the kernel's handshake queue.
+    #[pin]
+    pub(crate) handshake_queue: HandshakeQueue,
     pub(crate) stopping: Atomic<bool>,
     /// Userspace modules and their requests.
     pub(crate) user: Arc<crate::user::Registry>,
@@ -221,6 +224,7 @@ impl Server {
                 conns <- new_mutex!(Conns::new()),
                 listener <- new_mutex!(None),
                 https_listener <- new_mutex!(None),
+                handshake_queue <- HandshakeQueue::new(),
                 stopping: Atomic::new(false),
                 user,
                 mime_types,
@@ -277,6 +281,7 @@ impl Drop for Server {
         }
         drop(conns);
         engine::close_lists(shared);
+        shared.handshake_queue.clear();
         // What the cache pins (dentries, open files) goes now, not with the last
         // connection: a filesystem beneath the document root can be unmounted at once.
         shared.cache.close();
@@ -376,6 +381,9 @@ impl Shared {
 
     fn sweep(&self) {
         self.user.reap();
+        // Connections still waiting for room in the handshake queue try again, in case
+        // no handshake has ended to wake them (the agent refused some, or timed out).
+        self.handshake_queue.wake_all();
         let now = crate::clock::monotonic_ms();
         let conns = self.conns.lock();
         for c in conns.iter() {

@@ -46,6 +46,8 @@ pub(crate) struct Stats {
     pub(crate) handshakes_failed: Atomic<u64>,
     /// HTTPS connections closed before their handshake ended (its timeout, or a stop).
     pub(crate) handshakes_timed_out: Atomic<u64>,
+    /// Handshakes that waited for room in the kernel's queue of requests for the agent.
+    pub(crate) handshakes_queued: Atomic<u64>,
     /// TLS records other than data received (alerts: a close_notify ends a connection)
     /// and records that failed to decrypt.
     pub(crate) tls_closes: Atomic<u64>,
@@ -81,6 +83,7 @@ impl Stats {
             handshakes_ok: Atomic::new(0),
             handshakes_failed: Atomic::new(0),
             handshakes_timed_out: Atomic::new(0),
+            handshakes_queued: Atomic::new(0),
             tls_closes: Atomic::new(0),
         }
     }
@@ -168,6 +171,11 @@ pub(crate) unsafe extern "C" fn tux_stats_show(
         m,
         "handshakes_timed_out {}\n",
         s.handshakes_timed_out.load(Relaxed)
+    );
+    seq_print!(
+        m,
+        "handshakes_queued {}\n",
+        s.handshakes_queued.load(Relaxed)
     );
     seq_print!(m, "tls_closes {}\n", s.tls_closes.load(Relaxed));
     if net.is_init() {

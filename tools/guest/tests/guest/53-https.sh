@@ -133,6 +133,26 @@ c tux.test --max-time 600 -o /tmp/big64.got https://tux.test/big64.bin
 rm -f /tmp/big64.got
 open_conns_zero "the requests" || fail=1
 
+# A burst of new connections, more than the kernel's handshake queue holds (3
+# to 50 requests waiting for the agent, by memory): each is served, none
+# dropped. Every client starts before any is served.
+f2=$(stat handshakes_failed) q2=$(stat handshakes_queued)
+rm -rf /tmp/burst && mkdir /tmp/burst
+pids=
+for i in $(seq 1 48); do
+	c tux.test --max-time 120 -o /tmp/burst/$i https://tux.test/index.html &
+	pids="$pids $!"
+done
+# shellcheck disable=SC2086 # (the agent runs in the background too)
+wait $pids
+n=0
+for i in $(seq 1 48); do cmp -s /tmp/burst/$i /srv/www/index.html && n=$((n + 1)); done
+[ "$n" = 48 ] || { echo "a burst of 48 new HTTPS connections: $n served"; grep -E '^handshakes' /proc/net/tux/stats; fail=1; }
+[ "$(stat handshakes_failed)" = "$f2" ] || { echo "the burst failed $(( $(stat handshakes_failed) - f2 )) handshakes"; fail=1; }
+echo "the burst: $(( $(stat handshakes_queued) - q2 )) handshakes waited for room in the kernel's queue"
+rm -rf /tmp/burst
+open_conns_zero "the burst" || fail=1
+
 # SIGHUP reloads the certificates; a connection established before keeps
 # being served. b.test gets a.test's certificate, then its own back.
 (printf 'GET / HTTP/1.1\r\nHost: b.test\r\n\r\n'; sleep 4
