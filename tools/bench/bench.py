@@ -280,7 +280,10 @@ def https_table(keyed, rows):
     OpenSSL, and nginx with kTLS."""
     if not any(s in HTTPS_SERVERS for s, *_ in keyed):
         return []
-    out = ["HTTPS (TLS 1.3, the same certificate; `close`: a full handshake per request):", "",
+    out = ["HTTPS (TLS 1.3, the same certificate; `close`: a full handshake per request; "
+           "`keepalive`: the steady state, by difference of a run of twice the seconds and "
+           "one of the seconds, so that the 32 initial handshakes are not counted; "
+           "its p99 includes them):", "",
            "| size | mode | conns | tux-https req/s | nginx-https req/s | nginx-ktls req/s | "
            "tux/nginx-https | tux/nginx-ktls | p99 µs tux / nginx | "
            "CPU µs/req tux / nginx | errors |",
