@@ -135,12 +135,14 @@ open_conns_zero "the requests" || fail=1
 
 # A burst of new connections, more than the kernel's handshake queue holds (3
 # to 50 requests waiting for the agent, by memory): each is served, none
-# dropped. Every client starts before any is served.
-f2=$(stat handshakes_failed) q2=$(stat handshakes_queued)
+# dropped. Every client starts before any is served. 48 handshakes at once
+# take long under TCG on a busy host: the deadline is not what is tested here.
+echo 120 >$S/handshake_timeout && echo 1 >$S/running || { echo "cannot set handshake_timeout"; fail=1; }
+f2=$(stat handshakes_failed) q2=$(stat handshakes_queued) t2=$(stat handshakes_timed_out)
 rm -rf /tmp/burst && mkdir /tmp/burst
 pids=
 for i in $(seq 1 48); do
-	c tux.test --max-time 120 -o /tmp/burst/$i https://tux.test/index.html &
+	c tux.test --max-time 300 -o /tmp/burst/$i https://tux.test/index.html &
 	pids="$pids $!"
 done
 # shellcheck disable=SC2086 # (the agent runs in the background too)
@@ -149,9 +151,11 @@ n=0
 for i in $(seq 1 48); do cmp -s /tmp/burst/$i /srv/www/index.html && n=$((n + 1)); done
 [ "$n" = 48 ] || { echo "a burst of 48 new HTTPS connections: $n served"; grep -E '^handshakes' /proc/net/tux/stats; fail=1; }
 [ "$(stat handshakes_failed)" = "$f2" ] || { echo "the burst failed $(( $(stat handshakes_failed) - f2 )) handshakes"; fail=1; }
+[ "$(stat handshakes_timed_out)" = "$t2" ] || { echo "the burst timed out $(( $(stat handshakes_timed_out) - t2 )) handshakes"; fail=1; }
 echo "the burst: $(( $(stat handshakes_queued) - q2 )) handshakes waited for room in the kernel's queue"
 rm -rf /tmp/burst
 open_conns_zero "the burst" || fail=1
+echo 10 >$S/handshake_timeout && echo 1 >$S/running
 
 # SIGHUP reloads the certificates; a connection established before keeps
 # being served. b.test gets a.test's certificate, then its own back.
