@@ -137,6 +137,7 @@ impl HandshakeQueue {
     /// the references go, which the connections' references to the server would make a
     /// cycle of.
     pub(crate) fn clear(&self) {
+        // Taken under the lock, dropped after it: a last reference may free a connection.
         let waiting = core::mem::take(&mut *self.waiting.lock());
         drop(waiting);
     }
@@ -247,6 +248,7 @@ impl Inner {
             }
         }
     }
+
     /// Tells the client of an HTTPS connection that no more data follows, as TLS requires
     /// before a party closes its side: a close_notify alert, once, before the connection
     /// closes or shuts its sending side down. Without it a client cannot tell the end of
