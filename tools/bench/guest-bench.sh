@@ -123,6 +123,14 @@ ceiling_port() { # SIZE MODE
 	echo $p
 }
 
+# One wrk run of SECS seconds at the current workload ($conns, $port, $size),
+# with wrk's further options after it.
+load() { # SECS [OPTION...]
+	d=$1; shift
+	wrk -t 1 -c "$conns" -d "${d}s" --latency --timeout 5s "$@" \
+		"$SCHEME://127.0.0.1:$port/$size.bin" 2>&1
+}
+
 for server in $BENCH_SERVERS; do
 	start "$server"
 	if ! answers "$PORT"; then
@@ -156,15 +164,13 @@ for server in $BENCH_SERVERS; do
 		warm=0 warm_busy=0 steady=0 dur=$secs
 		if https_server "$server" && [ "$mode" = keepalive ]; then
 			b0=$(busy)
-			out=$(wrk -t 1 -c "$conns" -d "${secs}s" --timeout 5s \
-				"$SCHEME://127.0.0.1:$port/$size.bin" 2>&1)
+			out=$(load "$secs")
 			b1=$(busy)
 			warm=$(echo "$out" | awk '/requests in/ { print $1 }')
 			warm=${warm:-0} warm_busy=$((b1 - b0)) steady=1 dur=$((secs * 2))
 		fi
 		b0=$(busy)
-		out=$(wrk -t 1 -c "$conns" -d "${dur}s" --latency --timeout 5s "$@" \
-			"$SCHEME://127.0.0.1:$port/$size.bin" 2>&1)
+		out=$(load "$dur" "$@")
 		b1=$(busy)
 		reqs=$(echo "$out" | awk '/requests in/ { print $1 }')
 		rps=$(echo "$out" | awk '/^Requests\/sec:/ { print $2 }')
