@@ -293,6 +293,19 @@ build_userland() {
 }
 userland_ok=0
 
+# The pinned kernel's kTLS selftests (tools/testing/selftests/net/tls.c), run
+# in the guest by tests/guest/54-ktls-selftests.sh: the series changes kTLS.
+# Built once, against the tree's exported uapi headers (no configuration
+# needed: their own build directory).
+KTLS_SELFTESTS=$TUX_CACHE/ktls-selftests
+build_ktls_selftests() {
+	local src=$TUX_KSRC/tools/testing/selftests hdrs=$TUX_CACHE/uapi-headers
+	make -C "$TUX_KSRC" O="$hdrs" -s headers &&
+		gcc -O2 -D_GNU_SOURCE -I "$src" -I "$hdrs/usr/include" \
+			-o "$KTLS_SELFTESTS" "$src/net/tls.c" -lpthread
+}
+ktls_ok=0
+
 # The KUnit suites the sources define (rust-tux, and the abstractions the
 # series adds to rust/kernel): each must report (e2e --expect-kunit-suite).
 kunit_suites() {
@@ -367,6 +380,10 @@ kernel_and_e2e() { # FLAVOR [NEXT]: NEXT's kernel is built during FLAVOR's e2e
 	else
 		layer "kernel-$flavor" 0 1 1
 	fi
+	if [ $kernel_ok = 1 ] && [ $ktls_ok = 0 ] &&
+		check "e2e/ktls-selftests" "$LOGS/ktls-selftests.log" build_ktls_selftests; then
+		ktls_ok=1
+	fi
 	[ $tree_ok = 1 ] && [ -n "$next" ] && start_prebuild "$next"
 	# The last flavor's e2e run: the exported series builds meanwhile.
 	[ $tree_ok = 1 ] && [ -z "$next" ] && [ "$mode" = test ] && start_series
@@ -376,10 +393,11 @@ kernel_and_e2e() { # FLAVOR [NEXT]: NEXT's kernel is built during FLAVOR's e2e
 	if [ $userland_ok = 0 ] && check "e2e/userland" "$LOGS/userland.log" build_userland; then
 		userland_ok=1
 	fi
-	local initrd=$FIXTURE/initramfs-$flavor.cpio.gz
+	local initrd=$FIXTURE/initramfs-$flavor.cpio.gz guest_tools=$GUEST_TOOLS
+	[ $ktls_ok = 1 ] && guest_tools="$guest_tools $KTLS_SELFTESTS"
 	if [ $kernel_ok = 1 ] && [ $fixture_ok = 1 ] && [ $userland_ok = 1 ] &&
 		check "e2e/initramfs-$flavor" "$LOGS/initramfs-$flavor.log" \
-			env TUX_GUEST_DEBUG=$debug GUEST_TOOLS="$GUEST_TOOLS" GUEST_TLS="$TUX_CACHE/tls-test" \
+			env TUX_GUEST_DEBUG=$debug GUEST_TOOLS="$guest_tools" GUEST_TLS="$TUX_CACHE/tls-test" \
 			GUEST_PROGRAMS="$GUEST_PROGRAMS" GUEST_MODULES="$TUX_CACHE/modules-$flavor" \
 			"$TUX_ROOT/tools/mkinitramfs.sh" "$initrd" "$FIXTURE/www"; then
 		python3 "$TUX_ROOT/tools/test/e2e.py" --kernel "$TUX_CACHE/bzImage-$flavor" \
