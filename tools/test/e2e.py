@@ -483,14 +483,15 @@ def run_http_suite(ctx, con, results):
     run_https_suite(ctx, configure, suite, results)
 
 
-# The HTTPS port in the guest, and the groups of the HTTP suite run over it.
-# Left out: concurrency (raw non-blocking sockets, no TLS) and vhost (its own
-# configuration, served by the plain run; the Host header decides the same
-# way over TLS). hostile, garbage and slowloris run over TLS: the same bytes
-# inside records, and half-closes of the TCP stream under the session.
+# The HTTPS port in the guest, and the groups of the HTTP suite run over it:
+# all of them. hostile, garbage and slowloris: the same bytes inside records,
+# and half-closes of the TCP stream under the session; concurrency: as many
+# connections as the plain run, each with its handshake under way at once;
+# vhost: with its own configuration, after the others.
 GUEST_HTTPS_PORT = 443
 HTTPS_GROUPS = {"get", "cond", "range", "redirect", "errors", "traversal", "keepalive",
-                "pipeline", "gzip", "limits", "hostile", "garbage", "slowloris"}
+                "pipeline", "concurrency", "gzip", "limits", "hostile", "garbage",
+                "slowloris"}
 
 
 def https_host_curl(ctx):
@@ -570,7 +571,8 @@ def run_https_suite(ctx, configure, suite, results):
                  "for i in $(seq 1 50); do [ -s /run/tux/tlsd.pid ] && break; sleep 0.2; done; "
                  "[ -s /run/tux/tlsd.pid ]"):
         suite(HTTPS_GROUPS, family="https", port=ctx["https_port"], probe_tls=tls,
-              header_timeout=BUSY_HEADER_TIMEOUT, tls=tls, sni="tux.test")
+              header_timeout=BUSY_HEADER_TIMEOUT, concurrency=HOST_CONCURRENCY, tls=tls,
+              sni="tux.test")
         for name, fn in (("https/host-curl", https_host_curl),
                          ("https/host-s_client", https_host_s_client),
                          ("https/close-notify", https_close_notify)):
@@ -579,8 +581,16 @@ def run_https_suite(ctx, configure, suite, results):
                 results.add(name, True)
             except Exception as e:  # noqa: BLE001 - reported as the case's failure
                 results.add(name, False, f"{type(e).__name__}: {e}")
+        # Virtual hosts over TLS: the Host header picks the docroot, whatever
+        # name the client gave in SNI (tux.test).
+        if configure("https-virtual-server", f"echo 1 > {SYSCTL}/virtual_server && "
+                     f"echo /srv/www/vhosts > {SYSCTL}/documentroot && "
+                     f"echo 1 > {SYSCTL}/running"):
+            suite({"vhost"}, family="https", port=ctx["https_port"], probe_tls=tls, tls=tls,
+                  sni="tux.test")
     configure("https-restore", "kill $(cat /run/tux/tlsd.pid) 2>/dev/null; "
               f"echo 0 > {SYSCTL}/https_port && echo 30 > {SYSCTL}/header_timeout && "
+              f"echo 0 > {SYSCTL}/virtual_server && echo /srv/www > {SYSCTL}/documentroot && "
               f"echo 1 > {SYSCTL}/running")
 
 
