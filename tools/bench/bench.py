@@ -209,6 +209,10 @@ def summarise(records):
             "max_us": statistics.median(r.get("max_us", -1) for r in rs),
             # Busy CPU (all vCPUs, server and wrk together) per request, µs.
             "cpu_us_per_req": (jiffies * 10_000 / reqs) if reqs else None,
+            # TCP segments (both ends, data and ACKs) per request; older
+            # records have none.
+            "segs_per_req": (sum(r["segments"] for r in rs) / reqs)
+            if reqs and all("segments" in r for r in rs) else None,
             "errors": sum(r["errors"] for r in rs),
             "non2xx": sum(r["non2xx"] for r in rs),
         })
@@ -286,8 +290,8 @@ def https_table(keyed, rows):
            "its p99 includes them):", "",
            "| size | mode | conns | tux-https req/s | nginx-https req/s | nginx-ktls req/s | "
            "tux/nginx-https | tux/nginx-ktls | p99 µs tux / nginx | "
-           "CPU µs/req tux / nginx | errors |",
-           "|---|---|---|---|---|---|---|---|---|---|---|"]
+           "CPU µs/req tux / nginx | TCP segments/req tux / nginx | errors |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for size, mode in HTTPS_WORKLOADS:
         for conns in sorted({r["conns"] for r in rows}):
             t, n, k = (keyed.get((s, size, mode, conns)) for s in HTTPS_SERVERS)
@@ -299,13 +303,16 @@ def https_table(keyed, rows):
 
             def cpu(r):
                 return f"{r['cpu_us_per_req']:.0f}" if r and r["cpu_us_per_req"] else "-"
+
+            def segs(r):
+                return f"{r['segs_per_req']:.2f}" if r and r["segs_per_req"] else "-"
             errs = sum(r["errors"] + r["non2xx"] for r in (t, n, k) if r)
             out.append(
                 f"| {size} | {mode} | {conns} | {cell(t)} | {cell(n)} | {cell(k)} | "
                 f"{ratio(t and t['rps'], n and n['rps'])} | "
                 f"{ratio(t and t['rps'], k and k['rps'])} | "
                 f"{t['p99_us'] if t else '-'} / {n['p99_us'] if n else '-'} | "
-                f"{cpu(t)} / {cpu(n)} | {errs} |")
+                f"{cpu(t)} / {cpu(n)} | {segs(t)} / {segs(n)} | {errs} |")
     out.append("")
     return out
 

@@ -107,6 +107,13 @@ stop() {
 
 busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
 
+# TCP segments sent so far (/proc/net/snmp's Tcp OutSegs): over loopback,
+# the packets both ends of every connection sent, data and pure ACKs alike.
+segs() {
+	awk '$1 == "Tcp:" && !h { for (i = 2; i <= NF; i++) if ($i == "OutSegs") c = i; h = 1; next }
+	     $1 == "Tcp:" { print $c }' /proc/net/snmp
+}
+
 # wrk's "Latency ... 1.23ms" values → microseconds.
 to_us() {
 	awk -v v="$1" 'BEGIN {
@@ -161,17 +168,18 @@ for server in $BENCH_SERVERS; do
 		# would measure handshakes. The steady state is taken by difference: a
 		# run of SECS, then one of 2 x SECS with the same ramp; the figures are
 		# the second minus the first, over SECS ("steady":1).
-		warm=0 warm_busy=0 steady=0 dur=$secs
+		warm=0 warm_busy=0 warm_segs=0 steady=0 dur=$secs
 		if https_server "$server" && [ "$mode" = keepalive ]; then
-			b0=$(busy)
+			b0=$(busy) s0=$(segs)
 			out=$(load "$secs")
-			b1=$(busy)
+			b1=$(busy) s1=$(segs)
 			warm=$(echo "$out" | awk '/requests in/ { print $1 }')
-			warm=${warm:-0} warm_busy=$((b1 - b0)) steady=1 dur=$((secs * 2))
+			warm=${warm:-0} warm_busy=$((b1 - b0)) warm_segs=$((s1 - s0))
+			steady=1 dur=$((secs * 2))
 		fi
-		b0=$(busy)
+		b0=$(busy) s0=$(segs)
 		out=$(load "$dur" "$@")
-		b1=$(busy)
+		b1=$(busy) s1=$(segs)
 		reqs=$(echo "$out" | awk '/requests in/ { print $1 }')
 		rps=$(echo "$out" | awk '/^Requests\/sec:/ { print $2 }')
 		if [ "$steady" = 1 ]; then
@@ -186,7 +194,7 @@ for server in $BENCH_SERVERS; do
 		pmax=$(to_us "$(echo "$out" | awk '$1 == "Latency" && NF >= 4 { print $4; exit }')")
 		errs=$(echo "$out" | awk '/Socket errors/ { gsub(",", ""); print $4 + $6 + $8 + $10 }')
 		non2xx=$(echo "$out" | awk '/Non-2xx/ { print $5 }')
-		echo "BENCH {\"server\":\"$server\",\"size\":\"$size\",\"mode\":\"$mode\",\"conns\":$conns,\"run\":$run,\"secs\":$secs,\"requests\":${reqs:-0},\"rps\":${rps:-0},\"bytes\":\"${bytes:-0}\",\"p50_us\":${p50:--1},\"p90_us\":${p90:--1},\"p99_us\":${p99:--1},\"max_us\":${pmax:--1},\"errors\":${errs:-0},\"non2xx\":${non2xx:-0},\"busy_jiffies\":$((b1 - b0 - warm_busy)),\"steady\":$steady}"
+		echo "BENCH {\"server\":\"$server\",\"size\":\"$size\",\"mode\":\"$mode\",\"conns\":$conns,\"run\":$run,\"secs\":$secs,\"requests\":${reqs:-0},\"rps\":${rps:-0},\"bytes\":\"${bytes:-0}\",\"p50_us\":${p50:--1},\"p90_us\":${p90:--1},\"p99_us\":${p99:--1},\"max_us\":${pmax:--1},\"errors\":${errs:-0},\"non2xx\":${non2xx:-0},\"busy_jiffies\":$((b1 - b0 - warm_busy)),\"segments\":$((s1 - s0 - warm_segs)),\"steady\":$steady}"
 	done; done; done; done
 	stop "$server"
 done
