@@ -10,6 +10,8 @@
 #   BENCH_RUNS     3                         BENCH_SECS   2
 #   BENCH_BIG_SECS seconds of the runs that move BENCH_BIG_MIB (64) MiB or more
 #                  at once (connections x file size: 1 MiB at 256 connections)
+#   BENCH_HTTPS_CONNS  the connection counts of BENCH_CONNS at which the HTTPS
+#                  peers run (32)
 #   BENCH_MEM_CONNS  idle keep-alive connections for the memory measurement
 #                    (0: skip it), BENCH_MEM_SERVERS which servers
 # vCPU layout: servers and wrk are not pinned; they share the guest's vCPUs
@@ -21,6 +23,7 @@ S=/proc/sys/net/tux
 : "${BENCH_RUNS:=3}" "${BENCH_SECS:=2}" "${BENCH_BIG_MIB:=64}"
 : "${BENCH_BIG_SECS:=$BENCH_SECS}"
 : "${BENCH_MEM_CONNS:=0}" "${BENCH_MEM_SERVERS:=tux,nginx,lighttpd}"
+: "${BENCH_HTTPS_CONNS:=32}"
 # The kernel hands unknown NAME=VALUE parameters to init as environment
 # variables; lists are comma-separated there.
 BENCH_SERVERS=$(echo "$BENCH_SERVERS" | tr , ' ')
@@ -28,15 +31,18 @@ BENCH_SIZES=$(echo "$BENCH_SIZES" | tr , ' ')
 BENCH_CONNS=$(echo "$BENCH_CONNS" | tr , ' ')
 BENCH_MODES=$(echo "$BENCH_MODES" | tr , ' ')
 BENCH_MEM_SERVERS=$(echo "$BENCH_MEM_SERVERS" | tr , ' ')
+BENCH_HTTPS_CONNS=$(echo "$BENCH_HTTPS_CONNS" | tr , ' ')
 # The ceiling (tux_ceiling.ko, CONFIG_TUX_BENCH_CEILING) listens on six
 # ports from CEILING_PORT: 1k, 16k, 1m keep-alive, then the same closing.
 CEILING_PORT=8000
 mkdir -p /var/log/nginx /var/lib/nginx /run /var/cache/lighttpd /var/lock
 
 # The HTTPS peers run only the workloads of the HTTPS table: 1 KiB and 1 MiB
-# keep-alive, and 1 KiB with a new connection (a full handshake) per request.
+# keep-alive, and 1 KiB with a new connection (a full handshake) per request,
+# at the connection counts of BENCH_HTTPS_CONNS.
 https_server() { case $1 in *-https | *-ktls) return 0 ;; esac; return 1; }
-https_workload() { # SIZE MODE
+https_workload() { # SIZE MODE CONNS
+	case " $BENCH_HTTPS_CONNS " in *" $3 "*) ;; *) return 1 ;; esac
 	[ "$2" = keepalive ] && [ "$1" != 16k ] && return 0
 	[ "$2" = close ] && [ "$1" = 1k ]
 }
@@ -147,7 +153,7 @@ for server in $BENCH_SERVERS; do
 	for size in $BENCH_SIZES; do
 	for mode in $BENCH_MODES; do
 	for conns in $BENCH_CONNS; do
-	https_server "$server" && ! https_workload "$size" "$mode" && continue
+	https_server "$server" && ! https_workload "$size" "$mode" "$conns" && continue
 	# A server that shares its bandwidth fairly finishes the responses of all
 	# its connections at about the same time, one round of conns x size
 	# later: a run must hold several rounds, or it counts the ramp.
