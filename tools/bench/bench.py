@@ -126,7 +126,7 @@ def planned_runs(params):
     servers = str(params["servers"]).split(",")
     sizes, modes = str(params["sizes"]).split(","), str(params["modes"]).split(",")
     conns = str(params["conns"]).split(",")
-    https_conns = [c for c in conns if c in str(params.get("https_conns", "32")).split(",")]
+    https_conns = [c for c in conns if c in str(params["https_conns"]).split(",")]
     plain = sum(1 for s in servers if s not in HTTPS_SERVERS) * len(sizes) * len(modes)
     https = sum(1 for s in servers if s in HTTPS_SERVERS) * sum(
         1 for w in HTTPS_WORKLOADS if w[0] in sizes and w[1] in modes)
@@ -225,6 +225,11 @@ def ratio(a, b):
     return f"{a / b:.2f}" if a and b else "-"
 
 
+def per_req(r, key, spec):
+    """A per-request figure of a summary row, or "-" for a missing row or figure."""
+    return format(r[key], spec) if r and r.get(key) else "-"
+
+
 def markdown(rows, command, mem=()):
     out = [f"Command: `{command}`", ""]
     for clock in sorted({r["clock"] for r in rows}):
@@ -249,9 +254,6 @@ def markdown(rows, command, mem=()):
                         if not r:
                             return "-"
                         return f"{r['rps']:.0f} ({r['rps_min']:.0f}..{r['rps_max']:.0f})"
-
-                    def cpu(r):
-                        return f"{r['cpu_us_per_req']:.0f}" if r and r["cpu_us_per_req"] else "-"
                     errs = sum(r["errors"] + r["non2xx"] for r in (t, n, lt, c) if r)
                     out.append(
                         f"| {size} | {mode} | {conns} | {cell(t)} | {cell(n)} | {cell(lt)} | "
@@ -260,7 +262,8 @@ def markdown(rows, command, mem=()):
                         f"{ratio(t and t['rps'], lt and lt['rps'])} | "
                         f"{ratio(t and t['rps'], c and c['rps'])} | "
                         f"{t['p99_us'] if t else '-'} / {n['p99_us'] if n else '-'} | "
-                        f"{cpu(t)} / {cpu(n)} | {errs} |")
+                        f"{per_req(t, 'cpu_us_per_req', '.0f')} / "
+                        f"{per_req(n, 'cpu_us_per_req', '.0f')} | {errs} |")
         out.append("")
         out += https_table(keyed, rows)
     if mem:
@@ -302,19 +305,15 @@ def https_table(keyed, rows):
 
             def cell(r):
                 return f"{r['rps']:.0f} ({r['rps_min']:.0f}..{r['rps_max']:.0f})" if r else "-"
-
-            def cpu(r):
-                return f"{r['cpu_us_per_req']:.0f}" if r and r["cpu_us_per_req"] else "-"
-
-            def segs(r):
-                return f"{r['segs_per_req']:.2f}" if r and r["segs_per_req"] else "-"
             errs = sum(r["errors"] + r["non2xx"] for r in (t, n, k) if r)
             out.append(
                 f"| {size} | {mode} | {conns} | {cell(t)} | {cell(n)} | {cell(k)} | "
                 f"{ratio(t and t['rps'], n and n['rps'])} | "
                 f"{ratio(t and t['rps'], k and k['rps'])} | "
                 f"{t['p99_us'] if t else '-'} / {n['p99_us'] if n else '-'} | "
-                f"{cpu(t)} / {cpu(n)} | {segs(t)} / {segs(n)} | {errs} |")
+                f"{per_req(t, 'cpu_us_per_req', '.0f')} / {per_req(n, 'cpu_us_per_req', '.0f')} | "
+                f"{per_req(t, 'segs_per_req', '.2f')} / {per_req(n, 'segs_per_req', '.2f')} | "
+                f"{errs} |")
     out.append("")
     return out
 
@@ -416,6 +415,7 @@ def main():
             # The wall clock would time QEMU's AES-NI emulation, not the servers.
             p["servers"] = ",".join(s for s in p["servers"].split(",") if s not in HTTPS_SERVERS)
             if not p["servers"]:
+                log("wall clock: no server to measure (the HTTPS peers run on icount only)")
                 continue
         # Memory does not depend on the clock: measured in one boot only (the
         # wall-clock one if there is one, where it is quicker).
